@@ -1,0 +1,71 @@
+"""A frozen snapshot of the flags: built once after parsing, saved beside every output.
+
+`Config` gives attribute access (`cfg.batch_size`) and refuses assignment. Model-defining
+settings (flags.MODEL_FLAGS) are written to `model_dir/config.json` by training and reloaded
+by eval/decode/export with `load_model_config`, so a model is always rebuilt as trained.
+"""
+
+import json
+import os
+
+from ecm_tf.errors import InputError
+from ecm_tf import io_utils
+
+
+class Config:
+    """Immutable mapping of setting name -> value."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values):
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"Config has no setting {name!r}") from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Config is frozen: settings are fixed after flag parsing")
+
+    def __contains__(self, name):
+        return name in self._values
+
+    def to_dict(self):
+        return dict(self._values)
+
+    def replace(self, **changes):
+        """A new Config with some values changed (the original is untouched)."""
+        values = dict(self._values)
+        values.update(changes)
+        return Config(values)
+
+    def save(self, folder, name="config.json"):
+        io_utils.write_json(os.path.join(folder, name), self._values)
+
+
+def from_flags():
+    from ecm_tf import flags as ecm_flags
+
+    return Config({n: ecm_flags.FLAGS[n].value for n in ecm_flags.defined_names()})
+
+
+def defaults():
+    """The flag defaults as a Config, without parsing a command line (for tests and library use)."""
+    from ecm_tf import flags as ecm_flags
+
+    return Config({n: ecm_flags.FLAGS[n].default for n in ecm_flags.defined_names()})
+
+
+def load_model_config(cfg, model_dir=None):
+    """Returns `cfg` with the model-defining settings replaced by those saved in model_dir/config.json."""
+    from ecm_tf import flags as ecm_flags
+
+    model_dir = model_dir or cfg.model_dir
+    path = os.path.join(model_dir, "config.json")
+    if not os.path.exists(path):
+        raise InputError(f"--model_dir={model_dir}: no config.json (is this a trained model folder?)")
+    with open(path, encoding="utf-8") as f:
+        saved = json.load(f)
+    return cfg.replace(**{k: saved[k] for k in ecm_flags.MODEL_FLAGS if k in saved})

@@ -1,0 +1,1 @@
+"""Data: readers for each corpus format, text normalisation, vocabularies, TFRecords, tf.data."""

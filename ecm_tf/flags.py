@@ -1,0 +1,139 @@
+"""Every command-line flag of ecm_tf, defined in this one module.
+
+Flag files under flags/ hold one published setting each (`--flagfile=flags/ecm_paper.flags`).
+After parsing, `ecm_tf.config.from_flags()` freezes the values into a Config; nothing
+changes a setting after that.
+"""
+
+from absl import flags
+
+MODES = (
+    "prep", "train_classifier", "classify", "annotate", "interaction",
+    "train", "decode", "eval", "eval_sheet", "eval_score", "export", "client", "chat",
+)
+
+# --- general -----------------------------------------------------------------------------
+flags.DEFINE_enum("mode", "prep", MODES, "What to run.")
+flags.DEFINE_string("input", "", "Input file(s), comma separated. Empty with --mode=prep: the built-in default corpus.")
+flags.DEFINE_enum("input_format", "auto", ["auto", "ecm", "pairs", "tsv", "lccc", "nlpcc_xml", "lines"],
+                  "Format of --input; auto guesses from the file.")
+flags.DEFINE_string("output", "", "Output file (classify, annotate, decode, eval_sheet).")
+flags.DEFINE_string("output_dir", "runs/builtin/data", "Output folder of --mode=prep.")
+flags.DEFINE_string("data_dir", "runs/builtin/data", "Folder written by --mode=prep (TFRecords, vocab, ememory).")
+flags.DEFINE_string("model_dir", "runs/builtin/ecm", "Checkpoints, config.json and TensorBoard logs.")
+flags.DEFINE_string("export_dir", "", "SavedModel output folder of --mode=export.")
+flags.DEFINE_integer("seed", 1234, "Random seed.")
+flags.DEFINE_integer("log_every", 50, "Steps between progress lines.")
+
+# --- data preparation (issue: foundation) -------------------------------------------------
+flags.DEFINE_string("dev_input", "", "Optional dev-set file(s) for --mode=prep (uses the train vocabulary).")
+flags.DEFINE_string("test_input", "", "Optional test-set file(s) for --mode=prep (uses the train vocabulary).")
+flags.DEFINE_float("dev_fraction", 0.05, "Share of --input held out as dev when --dev_input is empty.")
+flags.DEFINE_string("vocab_dir", "", "Reuse the vocabulary and ememory mask from this prep folder.")
+flags.DEFINE_integer("vocab_size", 40000, "Post and response vocabulary sizes, _PAD/_UNK/_EOS/_GO included.")
+flags.DEFINE_integer("max_post_len", 30, "Keep a pair when post tokens < this (paper: 30).")
+flags.DEFINE_integer("max_response_len", 30, "Keep a pair when response tokens + EOS < this (paper: 30).")
+flags.DEFINE_integer("num_shards", 4, "TFRecord shards per split.")
+flags.DEFINE_enum("token_level", "word", ["word", "char"], "word: jieba segmentation (ECM); char: characters (CERG).")
+flags.DEFINE_string("ememory_words", "", "Optional JSON file with six word lists (ECM release format); default: DUTIR lexicon.")
+flags.DEFINE_string("label_source", "auto", "Emotion labels for unlabelled input: auto (file labels, else lexicon classifier) or a classifier dir.")
+
+# --- input pipeline -----------------------------------------------------------------------
+flags.DEFINE_integer("batch_size", 128, "Training batch size (paper: 128).")
+flags.DEFINE_list("bucket_boundaries", ["12", "16", "20"], "Length-bucket boundaries (original buckets 12,16,20,30).")
+flags.DEFINE_enum("batching", "mixed", ["mixed", "single_emotion"],
+                  "mixed: any emotions per batch; single_emotion: the original code's class-balanced batches.")
+flags.DEFINE_integer("shuffle_buffer", 10000, "Shuffle buffer size.")
+
+# --- emotion classifier (issue: classifiers) ----------------------------------------------
+flags.DEFINE_enum("classifier", "bilstm", ["lexicon", "rnn", "lstm", "bilstm"], "Classifier of ECM Table 2.")
+flags.DEFINE_string("classifier_dir", "runs/builtin/classifier", "Trained classifier folder (used by eval, annotate).")
+flags.DEFINE_integer("clf_vocab_size", 30000, "Classifier vocabulary size.")
+flags.DEFINE_integer("clf_embed_dim", 100, "Classifier word embedding size.")
+flags.DEFINE_integer("clf_hidden", 128, "Classifier recurrent units.")
+flags.DEFINE_integer("clf_epochs", 8, "Classifier training epochs.")
+flags.DEFINE_integer("clf_batch_size", 64, "Classifier batch size.")
+flags.DEFINE_float("clf_learning_rate", 1e-3, "Classifier Adam learning rate.")
+flags.DEFINE_enum("class_weighting", "balanced", ["balanced", "none"], "Loss weights against class imbalance.")
+flags.DEFINE_float("clf_dev_fraction", 0.1, "Held-out dev share of the classifier data (8:1:1 split).")
+flags.DEFINE_float("clf_test_fraction", 0.1, "Held-out test share of the classifier data.")
+
+# --- model (issue: ECM model family) ------------------------------------------------------
+flags.DEFINE_enum("model", "ecm", ["ecm", "cerg", "pe2r"], "Model family.")
+flags.DEFINE_integer("embed_dim", 100, "Word embedding size (paper: 100).")
+flags.DEFINE_integer("hidden", 256, "GRU units per layer (paper: 256).")
+flags.DEFINE_integer("num_layers", 2, "GRU layers in encoder and decoder (paper: 2).")
+flags.DEFINE_integer("emotion_dim", 100, "Emotion category embedding size (paper: 100).")
+flags.DEFINE_boolean("use_emb", True, "Emotion category embedding (Emb).")
+flags.DEFINE_boolean("use_imemory", True, "Internal memory.")
+flags.DEFINE_boolean("use_ememory", True, "External memory (type-selected split vocabulary).")
+# Paper (default) vs original-code behaviour; flags/ecm_code.flags turns all of these to the code side.
+flags.DEFINE_enum("read_gate_inputs", "paper", ["paper", "code"],
+                  "paper: [e(y);s;c] (Eq. 6); code: [e(y);c;v_e;s1;s2].")
+flags.DEFINE_enum("write_gate_inputs", "paper", ["paper", "code"], "paper: top-layer s_t (Eq. 7); code: [s1;s2].")
+flags.DEFINE_enum("imemory_layers", "all", ["all", "first"], "Decoder layers that receive M_r (code: first).")
+flags.DEFINE_float("gate_bias_init", 0.0, "Initial bias of the read/write gates (code: 1.0).")
+flags.DEFINE_enum("selector_input", "state", ["state", "output"],
+                  "Type selector on the decoder state s_t (Eq. 11) or on the attention output projection (code).")
+flags.DEFINE_enum("selector_loss", "paper", ["paper", "bce"], "paper: -q log alpha (Eq. 15); bce: full binary cross-entropy.")
+flags.DEFINE_enum("imemory_norm", "l2", ["l2", "squared"], "Final internal-memory term: ||M|| (paper) or ||M||^2 (code).")
+flags.DEFINE_boolean("imemory_decay_padding", False, "Code: memory keeps decaying through padding.")
+flags.DEFINE_boolean("reverse_encoder_input", False, "Code: the encoder reads the post reversed.")
+flags.DEFINE_boolean("attention_mask_pad", True, "Mask PAD encoder positions in attention (code: no mask).")
+flags.DEFINE_float("selector_loss_weight", 1.0, "Weight of the type-selector term.")
+flags.DEFINE_float("imemory_loss_weight", 1.0, "Weight of the internal-memory term.")
+
+# --- training -----------------------------------------------------------------------------
+flags.DEFINE_float("learning_rate", 0.5, "SGD learning rate (paper: 0.5).")
+flags.DEFINE_float("lr_decay", 0.99, "Plateau decay factor.")
+flags.DEFINE_integer("lr_decay_window", 1000, "Steps per plateau-decay window.")
+flags.DEFINE_float("clip_norm", 5.0, "Global-norm gradient clip.")
+flags.DEFINE_integer("max_steps", 100000, "Training steps.")
+flags.DEFINE_integer("steps_per_checkpoint", 1000, "Steps between checkpoints.")
+flags.DEFINE_integer("steps_per_eval", 1000, "Steps between dev perplexity evaluations.")
+flags.DEFINE_integer("keep_checkpoints", 3, "Checkpoints kept by the CheckpointManager.")
+flags.DEFINE_string("init_from", "", "Seq2Seq checkpoint (dir or prefix) to initialise shared variables from.")
+flags.DEFINE_string("pretrained_embeddings", "", "Word-vector text file (word v1 ... vd) for the embeddings.")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"], "tf.distribute strategy.")
+flags.DEFINE_boolean("jit_compile", True, "XLA-compile the training step.")
+flags.DEFINE_boolean("mixed_precision", False, "mixed_float16 compute (GPU).")
+
+# --- decoding, evaluation, serving (issue: decode/eval/export) ----------------------------
+flags.DEFINE_enum("decoder", "beam", ["beam", "greedy"], "Decoding algorithm.")
+flags.DEFINE_integer("beam_size", 20, "Beam width (paper: 20).")
+flags.DEFINE_integer("top_k", 5, "Responses returned per post and emotion.")
+flags.DEFINE_integer("max_decode_len", 0, "Maximum response length; 0 = the bucket size of the post, as the original.")
+flags.DEFINE_string("emotion", "all", "Emotion name(s) to generate, comma separated, or 'all' (Like..Happy).")
+flags.DEFINE_integer("num_posts", 200, "Posts sampled for an evaluation sheet (paper: 200).")
+flags.DEFINE_list("systems", [], "Model dirs compared in --mode=eval_sheet.")
+flags.DEFINE_list("sheets", [], "Filled annotation sheets (CSV) for --mode=eval_score.")
+flags.DEFINE_string("server_url", "http://localhost:8501/v1/models/ecm:predict", "TF Serving REST endpoint for --mode=client.")
+
+# --- CERG and P&E2R (issue: CERG) ---------------------------------------------------------
+flags.DEFINE_integer("cerg_layers", 12, "Transformer blocks (paper: 12).")
+flags.DEFINE_integer("cerg_hidden", 768, "Transformer hidden size (paper: 768).")
+flags.DEFINE_integer("cerg_heads", 12, "Attention heads.")
+flags.DEFINE_integer("cerg_max_chars", 32, "Max characters of post and of response (paper: 32).")
+flags.DEFINE_float("replace_rate", 0.05, "Final character-replacement rate (paper: 5%).")
+flags.DEFINE_integer("replace_ramp_steps", 10000, "Steps over which the replacement rate ramps up.")
+flags.DEFINE_integer("retrieval_k", 2, "BM25 neighbours used to rerank (paper: 2).")
+flags.DEFINE_float("retrieval_weight", 1.0, "Weight of the retrieval similarity in the rerank score.")
+flags.DEFINE_boolean("no_retrieval", False, "Ablation: beam search only, no BM25 rerank.")
+
+FLAGS = flags.FLAGS
+
+# Flags that define a trained model: saved in config.json and reloaded by eval/decode/export.
+MODEL_FLAGS = (
+    "model", "embed_dim", "hidden", "num_layers", "emotion_dim", "use_emb", "use_imemory", "use_ememory",
+    "read_gate_inputs", "write_gate_inputs", "imemory_layers", "gate_bias_init", "selector_input",
+    "selector_loss", "imemory_norm", "imemory_decay_padding", "reverse_encoder_input", "attention_mask_pad",
+    "selector_loss_weight", "imemory_loss_weight", "vocab_size", "max_post_len", "max_response_len",
+    "token_level", "data_dir", "bucket_boundaries", "cerg_layers", "cerg_hidden", "cerg_heads",
+    "cerg_max_chars", "replace_rate", "replace_ramp_steps", "retrieval_k", "retrieval_weight",
+    "classifier", "clf_vocab_size", "clf_embed_dim", "clf_hidden",
+)
+
+
+def defined_names():
+    """Names of the flags this module defines (not absl's own)."""
+    return sorted(f.name for f in FLAGS.get_flags_for_module(__name__))

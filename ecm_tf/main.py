@@ -1,0 +1,76 @@
+"""Command line: `python -m ecm_tf.main --mode=MODE [--flagfile=flags/X.flags] [...]`.
+
+Each mode lives in its own module and exposes `run(cfg)`; this file only dispatches.
+User errors (InputError, bad flags) print one line and exit with status 2.
+"""
+
+import importlib
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app  # noqa: E402
+from absl import flags as absl_flags  # noqa: E402
+from absl import logging  # noqa: E402
+
+from ecm_tf import flags as ecm_flags  # noqa: E402,F401  (defines the flags)
+from ecm_tf import config  # noqa: E402
+from ecm_tf.errors import InputError  # noqa: E402
+
+# mode -> module with a run(cfg) function.
+MODES = {
+    "prep": "ecm_tf.data.prep",
+    "train_classifier": "ecm_tf.classifier.train",
+    "classify": "ecm_tf.classifier.classify",
+    "annotate": "ecm_tf.classifier.annotate",
+    "interaction": "ecm_tf.classifier.interaction",
+    "train": "ecm_tf.training.train",
+    "decode": "ecm_tf.decoding.decode",
+    "eval": "ecm_tf.evaluation.evaluate",
+    "eval_sheet": "ecm_tf.evaluation.sheets",
+    "eval_score": "ecm_tf.evaluation.score",
+    "export": "ecm_tf.serving.export",
+    "client": "ecm_tf.serving.client",
+    "chat": "ecm_tf.serving.chat",
+}
+assert set(MODES) == set(ecm_flags.MODES)
+
+
+def _fail(message):
+    sys.stderr.write(f"error: {message}\n")
+    sys.exit(2)
+
+
+def main(argv):
+    if len(argv) > 1:
+        _fail(f"unexpected arguments {' '.join(argv[1:])!r} (flags take the form --name=value)")
+    cfg = config.from_flags()
+    try:
+        module = importlib.import_module(MODES[cfg.mode])
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith("ecm_tf"):
+            _fail(f"--mode={cfg.mode} is not available in this version ({e.name} missing)")
+        raise
+    try:
+        module.run(cfg)
+    except InputError as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        _fail("interrupted")
+
+
+def _flags_parser(argv):
+    try:
+        return absl_flags.FLAGS(argv)
+    except absl_flags.Error as e:
+        _fail(str(e).splitlines()[0])
+
+
+def run_main():
+    logging.set_verbosity(logging.WARNING)
+    app.run(main, flags_parser=_flags_parser)
+
+
+if __name__ == "__main__":
+    run_main()

@@ -81,3 +81,12 @@ def test_read_lines_names_the_line_with_invalid_utf8(tmp_path):
     path.write_bytes("好\n".encode() + b"\xff\xfe\n")
     with pytest.raises(InputError, match=r"bad.txt:2: invalid UTF-8"):
         io_utils.read_lines(str(path))
+
+
+def test_atomic_output_gets_the_usual_file_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        io_utils.write_json(tmp_path / "x.json", {})
+    finally:
+        os.umask(old)
+    assert (os.stat(tmp_path / "x.json").st_mode & 0o777) == 0o644

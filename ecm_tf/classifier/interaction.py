@@ -1,0 +1,78 @@
+"""--mode=interaction: emotion interaction statistics of an annotated corpus (ECM Figure 5).
+
+PREFIX.csv holds P(e_r | e_p) with one row per post emotion e_p and one column per response
+emotion e_r, then the raw counts; PREFIX.png is the matching heatmap.
+"""
+
+import csv
+import io
+import sys
+
+import numpy as np
+
+from ecm_tf import emotions
+from ecm_tf import io_utils
+from ecm_tf.data import readers
+from ecm_tf.errors import InputError
+
+
+def interaction_counts(pairs):
+    """[6, 6] counts, rows post emotion, columns response emotion."""
+    m = np.zeros((emotions.NUM_EMOTIONS, emotions.NUM_EMOTIONS), dtype=np.int64)
+    for p in pairs:
+        if p.post_emotion is None or p.response_emotion is None:
+            raise InputError(f"{p.where}: post and response need emotion labels (run --mode=annotate first)")
+        m[p.post_emotion, p.response_emotion] += 1
+    return m
+
+
+def conditional(counts):
+    """P(e_r | e_p): rows normalised to sum 1 (rows without pairs stay 0)."""
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.where(totals > 0, counts / np.maximum(totals, 1), 0.0)
+
+
+def table_csv(counts):
+    probs = conditional(counts)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["post_emotion", "pairs"] + [f"P({n})" for n in emotions.NAMES] + [f"n({n})" for n in emotions.NAMES])
+    for e, name in enumerate(emotions.NAMES):
+        w.writerow([name, int(counts[e].sum())] + [f"{p:.4f}" for p in probs[e]] + [int(c) for c in counts[e]])
+    return buf.getvalue()
+
+
+def plot(counts, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    probs = conditional(counts)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    im = ax.imshow(probs, cmap="Blues", vmin=0.0, vmax=1.0)
+    ax.set_xticks(range(emotions.NUM_EMOTIONS), emotions.NAMES)
+    ax.set_yticks(range(emotions.NUM_EMOTIONS), emotions.NAMES)
+    ax.set_xlabel("response emotion")
+    ax.set_ylabel("post emotion")
+    ax.set_title(f"P(response emotion | post emotion), {int(counts.sum())} pairs")
+    for i in range(emotions.NUM_EMOTIONS):
+        for j in range(emotions.NUM_EMOTIONS):
+            ax.text(j, i, f"{probs[i, j]:.2f}", ha="center", va="center",
+                    color="white" if probs[i, j] > 0.5 else "black", fontsize=8)
+    fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    with io_utils.atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def run(cfg):
+    if not cfg.input or not cfg.output:
+        raise InputError("--mode=interaction needs --input=ANNOTATED_CORPUS and --output=PREFIX")
+    counts = interaction_counts(readers.read_corpora(cfg.input, cfg.input_format))
+    with io_utils.atomic_open(cfg.output + ".csv") as f:
+        f.write(table_csv(counts))
+    plot(counts, cfg.output + ".png")
+    print(table_csv(counts), end="", flush=True)
+    print(f"wrote {cfg.output}.csv and {cfg.output}.png", file=sys.stderr, flush=True)

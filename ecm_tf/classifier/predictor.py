@@ -1,0 +1,90 @@
+"""`load_classifier(model_dir)`: a trained emotion classifier with `predict(texts) -> list[int]`.
+
+A lexicon folder (config.json with classifier=lexicon) gives a LexiconClassifier; a neural one
+gives a NeuralClassifier over its SavedModel, after checking that vocab.txt is the vocabulary the
+weights were trained with (size and SHA-256 in config.json and inside the SavedModel).
+"""
+
+import json
+import os
+
+import numpy as np
+
+from ecm_tf import emotions
+from ecm_tf.classifier import data as data_lib
+from ecm_tf.classifier.lexicon import LexiconClassifier
+from ecm_tf.classifier.vocabulary import Vocabulary
+from ecm_tf.errors import InputError
+
+CONFIG, VOCAB, SAVED_MODEL = "config.json", "vocab.txt", "saved_model"
+
+
+class NeuralClassifier:
+    """A SavedModel classifier with its vocabulary; predicts in length-sorted batches.
+
+    Args:
+      model_dir: str, folder written by --mode=train_classifier.
+      config: dict, its config.json.
+    """
+
+    def __init__(self, model_dir, config):
+        self.model_dir = model_dir
+        where = f"--model_dir={model_dir}"
+        if not isinstance(config.get("clf_max_len"), int):
+            raise InputError(f"{where}: {CONFIG} has no clf_max_len (not written by --mode=train_classifier?)")
+        self.max_len = config["clf_max_len"]
+        vocab_path = os.path.join(model_dir, VOCAB)
+        self.vocab = Vocabulary.load(vocab_path)
+        words, sha = len(self.vocab), self.vocab.sha256()
+        if words != config.get("clf_vocab_words") or sha != config.get("clf_vocab_sha256"):
+            raise InputError(f"{where}: {vocab_path} is not the vocabulary this classifier was trained with "
+                             f"({words} words, sha256 {sha[:12]}; expected {config.get('clf_vocab_words')} words, "
+                             f"sha256 {str(config.get('clf_vocab_sha256'))[:12]})")
+        saved = os.path.join(model_dir, SAVED_MODEL)
+        if not os.path.isdir(saved):
+            raise InputError(f"{where}: no {SAVED_MODEL}/ (training did not finish?)")
+        import tensorflow as tf
+
+        self._module = tf.saved_model.load(saved)
+        if (int(self._module.vocab_size.numpy()) != len(self.vocab)
+                or self._module.vocab_sha256.numpy().decode() != self.vocab.sha256()):
+            raise InputError(f"{where}: {SAVED_MODEL}/ was trained with another vocabulary than {vocab_path}")
+
+    def predict_ids(self, id_lists, batch_size=512):
+        """Emotion ids for lists of word ids (empty lists -> Other)."""
+        out = np.zeros(len(id_lists), dtype=np.int64)
+        keep = [i for i, ids in enumerate(id_lists) if ids]
+        lengths = [len(id_lists[i]) for i in keep]
+        for batch in data_lib.length_batches(lengths, batch_size):
+            rows = [keep[j] for j in batch]
+            labels = self._module.serve(data_lib.pad([id_lists[i] for i in rows]))["label"].numpy()
+            out[rows] = labels
+        return out.tolist()
+
+    def predict(self, texts):
+        """Emotion ids for raw or space-segmented sentences."""
+        return self.predict_ids([self.vocab.encode(data_lib.tokenize(t, self.max_len)) for t in texts])
+
+
+def load_classifier(model_dir):
+    """LexiconClassifier or NeuralClassifier from a --mode=train_classifier folder."""
+    if not model_dir or not os.path.isdir(model_dir):
+        raise InputError(f"--model_dir={model_dir}: no such classifier folder (train one with --mode=train_classifier)")
+    path = os.path.join(model_dir, CONFIG)
+    if not os.path.exists(path):
+        raise InputError(f"--model_dir={model_dir}: no {CONFIG} (is this a trained classifier folder?)")
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = json.load(f)
+    except ValueError as e:
+        raise InputError(f"{path}: malformed JSON ({e})") from None
+    kind = config.get("classifier")
+    if kind == "lexicon":
+        return LexiconClassifier()
+    if kind in ("rnn", "lstm", "bilstm"):
+        return NeuralClassifier(model_dir, config)
+    raise InputError(f"{path}: unknown classifier {kind!r}")
+
+
+def label_names(ids):
+    return [emotions.NAMES[i] for i in ids]

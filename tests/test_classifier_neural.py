@@ -1,0 +1,129 @@
+"""RNN / LSTM / Bi-LSTM classifiers: overfitting a tiny set, SavedModel export, vocabulary checks."""
+
+import pytest
+
+from ecm_tf import config
+from ecm_tf import emotions as E
+from ecm_tf.classifier import data as data_lib
+from ecm_tf.classifier import predictor
+from ecm_tf.classifier import train
+from ecm_tf.classifier.recurrent_classifier import RecurrentClassifier
+from ecm_tf.classifier.vocabulary import Vocabulary
+from ecm_tf.errors import InputError
+
+# Twelve segmented sentences, two per emotion.
+SENTENCES = [
+    ("明天 去 上班", E.OTHER), ("我们 下午 开会", E.OTHER),
+    ("我 喜欢 这 首 歌", E.LIKE), ("这 衣服 真 漂亮", E.LIKE),
+    ("我 很 难过", E.SAD), ("心里 好 伤心", E.SAD),
+    ("这 东西 真 恶心", E.DISGUST), ("讨厌 这种 人", E.DISGUST),
+    ("气死 我 了", E.ANGRY), ("太 愤怒 了", E.ANGRY),
+    ("今天 很 高兴", E.HAPPY), ("哈哈 开心 死 了", E.HAPPY),
+]
+
+
+def _cfg(kind):
+    return config.defaults().replace(classifier=kind, clf_embed_dim=16, clf_hidden=16, clf_dropout=0.0,
+                                     clf_epochs=30, clf_batch_size=12, clf_learning_rate=0.05, seed=3)
+
+
+def _data():
+    tokens = [data_lib.tokenize(s, 64) for s, _ in SENTENCES]
+    labels = [e for _, e in SENTENCES]
+    vocab = Vocabulary.build(tokens, max_size=100, min_count=1)
+    return vocab, [vocab.encode(t) for t in tokens], labels
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """kind -> (cfg, vocab, model, history), each trained once on the twelve sentences."""
+    cache = {}
+
+    def get(kind):
+        if kind not in cache:
+            vocab, ids, labels = _data()
+            model, history = train.fit(_cfg(kind), ids, labels, ids, labels, len(vocab), log=lambda m: None)
+            cache[kind] = (_cfg(kind), vocab, model, history)
+        return cache[kind]
+
+    return get
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "bilstm"])
+def test_overfits_twelve_sentences(trained, kind):
+    _, _, model, history = trained(kind)
+    _, ids, labels = _data()
+    assert train.predict_ids(train.logits_function(model), ids) == labels
+    assert history["epochs"][history["best_epoch"] - 1]["dev_macro_f1"] == 1.0
+
+
+def test_get_config_round_trip():
+    model = RecurrentClassifier("bilstm", 20, 8, 4, 0.1)
+    clone = RecurrentClassifier.from_config(model.get_config())
+    assert (clone.kind, clone.vocab_size, clone.embed_dim, clone.hidden, clone.dropout_rate) == ("bilstm", 20, 8, 4, 0.1)
+
+
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clf")
+    cfg, vocab, model, _ = trained("lstm")
+    train.export(model, vocab, str(folder))
+    cfg.replace(model_dir=str(folder), clf_vocab_words=len(vocab), clf_vocab_sha256=vocab.sha256()).save(str(folder))
+    _, ids, _ = _data()
+    return folder, train.predict_ids(train.logits_function(model), ids)
+
+
+def test_saved_model_predicts_like_the_keras_model(exported):
+    folder, keras_labels = exported
+    clf = predictor.load_classifier(str(folder))
+    assert clf.predict([s for s, _ in SENTENCES]) == keras_labels == [e for _, e in SENTENCES]
+    assert clf.predict(["", "今天 很 高兴"])[0] == E.OTHER
+
+
+def test_edited_vocabulary_is_refused(exported, tmp_path):
+    folder, _ = exported
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    vocab_file = copy / "vocab.txt"
+    words = vocab_file.read_text(encoding="utf-8").splitlines()
+    words[2], words[3] = words[3], words[2]
+    vocab_file.write_text("\n".join(words) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not the vocabulary this classifier was trained with"):
+        predictor.load_classifier(str(copy))
+
+
+def test_swapped_saved_model_is_refused(exported, tmp_path):
+    """config.json and vocab.txt agree with each other, but the SavedModel is from another vocabulary."""
+    folder, _ = exported
+    import json
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    other = Vocabulary(Vocabulary.load(str(copy / "vocab.txt")).words + ["新词"])
+    other.save(str(copy / "vocab.txt"))
+    cfg = json.loads((copy / "config.json").read_text(encoding="utf-8"))
+    cfg.update(clf_vocab_words=len(other), clf_vocab_sha256=other.sha256())
+    (copy / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    with pytest.raises(InputError, match="saved_model/ was trained with another vocabulary"):
+        predictor.load_classifier(str(copy))
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="no such classifier folder"):
+        predictor.load_classifier(str(tmp_path / "nope"))
+    with pytest.raises(InputError, match="no config.json"):
+        predictor.load_classifier(str(tmp_path))
+
+
+def test_annotate_labels_posts_and_responses_with_the_neural_model(exported):
+    from ecm_tf.classifier import annotate
+    from ecm_tf.data.pair import Pair
+
+    folder, _ = exported
+    pairs = [Pair("明天去上班", "我很难过"), Pair("", "没有帖子的句子"), Pair("今天很高兴", "这东西真恶心")]
+    out = annotate.annotate(pairs, predictor.load_classifier(str(folder)))
+    assert [(p.post_emotion, p.response_emotion) for p in out] == [(E.OTHER, E.SAD), (E.HAPPY, E.DISGUST)]
+    assert out[0].post == "明天 去 上班"

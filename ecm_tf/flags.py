@@ -57,6 +57,10 @@ flags.DEFINE_float("clf_learning_rate", 1e-3, "Classifier Adam learning rate.")
 flags.DEFINE_enum("class_weighting", "balanced", ["balanced", "none"], "Loss weights against class imbalance.")
 flags.DEFINE_float("clf_dev_fraction", 0.1, "Held-out dev share of the classifier data (8:1:1 split).")
 flags.DEFINE_float("clf_test_fraction", 0.1, "Held-out test share of the classifier data.")
+flags.DEFINE_integer("clf_max_len", 64, "Classifier input tokens kept per sentence.")
+flags.DEFINE_integer("clf_min_count", 2, "Words seen fewer times in the classifier train split are UNK.")
+flags.DEFINE_float("clf_dropout", 0.3, "Classifier dropout on embeddings and the sentence vector.")
+flags.DEFINE_enum("clf_select", "macro_f1", ["macro_f1", "accuracy"], "Dev metric that picks the classifier epoch.")
 
 # --- model (issue: ECM model family) ------------------------------------------------------
 flags.DEFINE_enum("model", "ecm", ["ecm", "cerg", "pe2r"], "Model family.")
@@ -90,7 +94,7 @@ flags.DEFINE_integer("lr_decay_window", 1000, "Steps per plateau-decay window.")
 flags.DEFINE_float("clip_norm", 5.0, "Global-norm gradient clip.")
 flags.DEFINE_integer("max_steps", 100000, "Training steps.")
 flags.DEFINE_integer("steps_per_checkpoint", 1000, "Steps between checkpoints.")
-flags.DEFINE_integer("steps_per_eval", 1000, "Steps between dev perplexity evaluations.")
+flags.DEFINE_integer("steps_per_eval", 1000, "Steps between dev perplexity evaluations (0: none).")
 flags.DEFINE_integer("keep_checkpoints", 3, "Checkpoints kept by the CheckpointManager.")
 flags.DEFINE_string("init_from", "", "Seq2Seq checkpoint (dir or prefix) to initialise shared variables from.")
 flags.DEFINE_string("pretrained_embeddings", "", "Word-vector text file (word v1 ... vd) for the embeddings.")
@@ -105,7 +109,7 @@ flags.DEFINE_integer("top_k", 5, "Responses returned per post and emotion.")
 flags.DEFINE_integer("max_decode_len", 0, "Maximum response length; 0 = the bucket size of the post, as the original.")
 flags.DEFINE_string("emotion", "all", "Emotion name(s) to generate, comma separated, or 'all' (Like..Happy).")
 flags.DEFINE_integer("num_posts", 200, "Posts sampled for an evaluation sheet (paper: 200).")
-flags.DEFINE_list("systems", [], "Model dirs compared in --mode=eval_sheet.")
+flags.DEFINE_list("systems", [], "Decode outputs (JSON lines of --mode=decode), one per system, for --mode=eval_sheet.")
 flags.DEFINE_list("sheets", [], "Filled annotation sheets (CSV) for --mode=eval_score.")
 flags.DEFINE_string("server_url", "http://localhost:8501/v1/models/ecm:predict", "TF Serving REST endpoint for --mode=client.")
 
@@ -119,6 +123,7 @@ flags.DEFINE_integer("replace_ramp_steps", 10000, "Steps over which the replacem
 flags.DEFINE_integer("retrieval_k", 2, "BM25 neighbours used to rerank (paper: 2).")
 flags.DEFINE_float("retrieval_weight", 1.0, "Weight of the retrieval similarity in the rerank score.")
 flags.DEFINE_boolean("no_retrieval", False, "Ablation: beam search only, no BM25 rerank.")
+flags.DEFINE_float("cerg_dropout", 0.1, "Dropout of the CERG transformer (and its substitute masked LM).")
 
 FLAGS = flags.FLAGS
 

@@ -1,0 +1,1 @@
+"""Keras layers of the ECM model family (one layer class per file)."""

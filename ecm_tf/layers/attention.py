@@ -1,0 +1,45 @@
+"""Additive (Bahdanau) attention over the encoder outputs."""
+
+import keras
+from keras import ops
+
+
+class BahdanauAttention(keras.layers.Layer):
+    """c = sum_j a_j h_j, a = softmax_j(v^T tanh(W_k h_j + W_q q)) (ECM Sec. 3.1, Bahdanau et al. 2015).
+
+    `keys` (W_k h) are computed once per post by `precompute`, then reused at every decoder step.
+
+    Args:
+      units: int, attention size A.
+      mask_pad: bool, exclude PAD encoder positions (paper); the original code attends to them too.
+    """
+
+    def __init__(self, units, mask_pad=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.mask_pad = mask_pad
+        self.key_dense = keras.layers.Dense(units, use_bias=False, name="attention_key")
+        self.query_dense = keras.layers.Dense(units, use_bias=False, name="query")
+        self.score_dense = keras.layers.Dense(1, use_bias=False, name="score")
+
+    def precompute(self, values):
+        """values: [B, T, D] encoder outputs -> keys [B, T, A]."""
+        return self.key_dense(values)
+
+    def call(self, query, keys, values, mask):
+        """query [B, Q], keys [B, T, A], values [B, T, D], mask [B, T] (1 = real token).
+
+        Returns (context [B, D], weights [B, T]).
+        """
+        q = self.query_dense(query)[:, None, :]  # [B, 1, A]
+        scores = ops.squeeze(self.score_dense(ops.tanh(keys + q)), -1)  # [B, T]
+        if self.mask_pad:
+            scores = ops.where(mask > 0, scores, ops.full_like(scores, -1e9))
+        weights = ops.softmax(scores, axis=-1)  # [B, T]
+        context = ops.einsum("bt,btd->bd", weights, values)  # [B, D]
+        return context, weights
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(units=self.units, mask_pad=self.mask_pad)
+        return config

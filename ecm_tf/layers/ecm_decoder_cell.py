@@ -1,0 +1,128 @@
+"""One decoder step of the ECM family: attention, emotion embedding, internal memory, GRU stack."""
+
+import keras
+from keras import ops
+
+from ecm_tf.layers.attention import BahdanauAttention
+from ecm_tf.layers.gru_cell import SideInputGRUCell
+from ecm_tf.layers.internal_memory import InternalMemory
+
+
+class ECMDecoderCell(keras.layers.Layer):
+    """Decoder step with input feeding, Emb (Eq. 5) and internal memory (Eq. 6-10).
+
+    At step t, with c the attention context computed from s_t-1 (the paper's c_t; the original
+    code's "previous attention" fed as input):
+        x       = [e(y_t-1); c]                                   input feeding
+        g_r     = sigmoid(W_r [e(y_t-1); s_t-1; c])               Eq. 6 (code: [x; v_e; s1; s2])
+        M_r     = g_r * M_e                                       Eq. 8
+        s_t     = GRU(s_t-1, [x; v_e; M_r])                       Eq. 5, 10 (v_e: layer 0 only;
+                                                                  M_r: all layers, code: layer 0)
+        g_w     = sigmoid(W_w s_t)                                Eq. 7 (code: [s1; s2])
+        M_e     <- g_w * M_e                                      Eq. 9
+        c'      = attention(query = [s1_t; ...; sL_t])
+        o_t     = W_p [s_L,t; c']                                 output features for the softmax
+
+    `call(inputs, states, memory)` is driven by tf.scan in training and by the beam search at
+    inference (Keras 3 RNN has no `constants=`).
+
+    Args:
+      units: int, GRU size H.
+      num_layers: int, decoder GRU layers.
+      num_emotions: int, emotion categories (rows of the internal memory).
+      use_emb: bool, feed the emotion embedding v_e (passed in `memory["emotion_vector"]`).
+      use_imemory: bool, use the internal memory.
+      read_gate_inputs: str, "paper" or "code" (see above).
+      write_gate_inputs: str, "paper" or "code".
+      imemory_layers: str, "all" or "first": GRU layers that receive M_r.
+      gate_bias_init: float, initial read/write gate bias.
+      attention_mask_pad: bool, mask PAD encoder positions.
+    """
+
+    def __init__(self, units, num_layers=2, num_emotions=6, use_emb=True, use_imemory=True,
+                 read_gate_inputs="paper", write_gate_inputs="paper", imemory_layers="all",
+                 gate_bias_init=0.0, attention_mask_pad=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.num_layers = num_layers
+        self.num_emotions = num_emotions
+        self.use_emb = use_emb
+        self.use_imemory = use_imemory
+        self.read_gate_inputs = read_gate_inputs
+        self.write_gate_inputs = write_gate_inputs
+        self.imemory_layers = imemory_layers
+        self.gate_bias_init = gate_bias_init
+        self.attention_mask_pad = attention_mask_pad
+        self.attention = BahdanauAttention(units, mask_pad=attention_mask_pad, name="attention")
+        self.grus = []
+        for i in range(num_layers):
+            gru = SideInputGRUCell(units, side_input=self._layer_side_input(i), name=f"gru_{i}")
+            setattr(self, f"gru_{i}", gru)  # an attribute per layer: tf.train.Checkpoint skips list items
+            self.grus.append(gru)
+        if use_imemory:
+            self.imemory = InternalMemory(num_emotions, units, gate_bias_init, name="internal_memory")
+        self.output_projection = keras.layers.Dense(units, name="output_projection")
+
+    def _layer_side_input(self, i):
+        emb = self.use_emb and i == 0
+        mem = self.use_imemory and (i == 0 or self.imemory_layers == "all")
+        return emb or mem
+
+    def initial_state(self, final_states, emotion, memory):
+        """final_states [B, L, H] (encoder), emotion [B] -> state dict (leading dim B)."""
+        h = final_states  # [B, L, H]
+        query = ops.reshape(h, (-1, self.num_layers * self.units))  # [B, L*H]
+        context, _ = self.attention(query, memory["keys"], memory["values"], memory["mask"])  # [B, D]
+        state = {"h": h, "context": context}
+        if self.use_imemory:
+            state["imemory"] = self.imemory.initial(emotion)  # [B, H]
+        return state
+
+    def call(self, inputs, states, memory):
+        """inputs [B, E] = e(y_t-1); states: dict from initial_state; memory: dict with
+        values [B, T, D], keys [B, T, A], mask [B, T] and, with use_emb, emotion_vector [B, Demo].
+
+        Returns ((o_t [B, H], s_t [B, H] top-layer state), new states dict).
+        """
+        h_prev = states["h"]  # [B, L, H]
+        context = states["context"]  # [B, D]
+        x = ops.concatenate([inputs, context], axis=-1)  # [B, E + D]
+        emb = [memory["emotion_vector"]] if self.use_emb else []
+        m_r = None
+        if self.use_imemory:
+            if self.read_gate_inputs == "paper":
+                gate_in = [inputs, h_prev[:, -1], context]
+            else:
+                gate_in = [x] + emb + [h_prev[:, i] for i in range(self.num_layers)]
+            m_r, _ = self.imemory.read(ops.concatenate(gate_in, axis=-1), states["imemory"])  # [B, H]
+        new_h = []
+        layer_in = x
+        for i, gru in enumerate(self.grus):
+            side = []
+            if i == 0:
+                side += emb
+            if m_r is not None and (i == 0 or self.imemory_layers == "all"):
+                side.append(m_r)
+            side = ops.concatenate(side, axis=-1) if side else None
+            layer_in = gru(layer_in, h_prev[:, i], side)  # [B, H]
+            new_h.append(layer_in)
+        top = new_h[-1]  # [B, H]
+        h = ops.stack(new_h, axis=1)  # [B, L, H]
+        new_states = {"h": h}
+        if self.use_imemory:
+            w_in = top if self.write_gate_inputs == "paper" else ops.concatenate(new_h, axis=-1)
+            new_states["imemory"] = self.imemory.write(w_in, states["imemory"])  # [B, H]
+        query = ops.concatenate(new_h, axis=-1)  # [B, L*H]
+        new_context, _ = self.attention(query, memory["keys"], memory["values"], memory["mask"])
+        new_states["context"] = new_context
+        output = self.output_projection(ops.concatenate([top, new_context], axis=-1))  # [B, H]
+        return (output, top), new_states
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self.units, num_layers=self.num_layers, num_emotions=self.num_emotions,
+            use_emb=self.use_emb, use_imemory=self.use_imemory, read_gate_inputs=self.read_gate_inputs,
+            write_gate_inputs=self.write_gate_inputs, imemory_layers=self.imemory_layers,
+            gate_bias_init=self.gate_bias_init, attention_mask_pad=self.attention_mask_pad)
+        return config

@@ -1,0 +1,78 @@
+"""ECM external memory output (Sec. 3.4): generic and emotion vocabularies mixed by a type selector."""
+
+import keras
+from keras import ops
+
+_NEG = -1e9
+
+
+class ExternalMemoryOutput(keras.layers.Layer):
+    """Log-probabilities over the response vocabulary, optionally split by the external memory.
+
+    One shared logit vector l = W_o o_t + b. With the external memory (Eq. 11-14), the emotion
+    words of each example's emotion (its mask row) and all other words (generic) get separate
+    softmaxes, mixed by the type selector alpha:
+
+        alpha = sigmoid(v_u^T s_t)                                        (Eq. 11)
+        P_g(w) = softmax over generic words, P_e(w) = softmax over emotion words  (Eq. 12, 13)
+        P(w) = (1 - alpha) P_g(w) + alpha P_e(w)                          (Eq. 14)
+
+    computed in one pass over l with masks: log P(w) = l_w - logsumexp(l over w's part)
+    + log alpha (emotion word) or log(1 - alpha) (generic word). An empty emotion row puts all
+    mass on the generic part. Without the external memory: log P = log_softmax(l).
+
+    Args:
+      vocab_size: int, response vocabulary size V.
+      use_ememory: bool, split vocabulary with a type selector.
+      selector_bias: bool, the selector has a bias (the original code's Linear(output, 1));
+        the paper's v_u^T s_t has none.
+    """
+
+    def __init__(self, vocab_size, use_ememory=True, selector_bias=False, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.use_ememory = use_ememory
+        self.selector_bias = selector_bias
+        self.logits_dense = keras.layers.Dense(vocab_size, name="logits")
+        if use_ememory:
+            self.selector = keras.layers.Dense(1, use_bias=selector_bias, name="emotion_selector")
+
+    def call(self, features, selector_features=None, emotion_mask=None, targets=None):
+        """features [..., H]; selector_features [..., S]; emotion_mask [..., V] (1 = emotion word),
+        broadcastable against the logits (e.g. [B, 1, V] for features [B, T, H]).
+
+        Returns (log_probs, a): log_probs [..., V], or [...] (the targets' log-probabilities) when
+        `targets` [...] int is given; a [...] the selector logits, alpha = sigmoid(a)
+        (None without the external memory).
+        """
+        logits = self.logits_dense(features)  # [..., V]
+        if not self.use_ememory:
+            log_probs = ops.log_softmax(logits, axis=-1)
+            return self._pick(log_probs, targets), None
+        a = ops.squeeze(self.selector(selector_features), -1)  # [...]
+        is_emo = ops.cast(emotion_mask, "bool")  # [..., V]
+        has_emo = ops.any(is_emo, axis=-1)  # [...]
+        lse_e = ops.logsumexp(ops.where(is_emo, logits, _NEG), axis=-1)  # [...]
+        lse_g = ops.logsumexp(ops.where(is_emo, _NEG, logits), axis=-1)  # [...]
+        log_alpha = ops.log_sigmoid(a)  # [...]
+        log_generic = ops.where(has_emo, ops.log_sigmoid(-a), 0.0)  # [...]
+        emo_offset = (lse_e - log_alpha)[..., None]  # [..., 1]
+        gen_offset = (lse_g - log_generic)[..., None]  # [..., 1]
+        if targets is None:
+            return ops.where(is_emo, logits - emo_offset, logits - gen_offset), a  # [..., V]
+        target_is_emo = self._pick(ops.broadcast_to(is_emo, ops.shape(logits)), targets)  # [...]
+        offset = ops.where(target_is_emo, emo_offset[..., 0], gen_offset[..., 0])
+        return self._pick(logits, targets) - offset, a
+
+    @staticmethod
+    def _pick(values, targets):
+        """values [..., V], targets [...] -> values at the targets [...]; targets None: values."""
+        if targets is None:
+            return values
+        return ops.squeeze(ops.take_along_axis(values, ops.expand_dims(targets, -1), axis=-1), -1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(vocab_size=self.vocab_size, use_ememory=self.use_ememory,
+                      selector_bias=self.selector_bias)
+        return config

@@ -1,0 +1,54 @@
+"""A GRU cell with an optional side input (the emotion embedding and/or read internal memory)."""
+
+import keras
+from keras import ops
+
+
+class SideInputGRUCell(keras.layers.Layer):
+    """One GRU step, Cho et al. (2014), as in ECM Eq. 10, with a separate side-input kernel.
+
+        r, z = sigmoid(x W_rz + side K_rz + h U_rz + b_rz)
+        h~   = tanh(x W_h + side K_h + (r * h) U_h + b_h)
+        h'   = z * h + (1 - z) * h~
+
+    Feeding `side` through its own kernel equals concatenating it to `x`
+    (ECM Eq. 10: s_t = GRU(s_t-1, [c_t; e(y_t-1); v_e; M_r])), but keeps `kernel` the same shape
+    as a Seq2Seq model's, so Seq2Seq weights can initialise an ECM model. As in the original code,
+    the side kernel is named `emotion_memory_kernel` and is never restored from Seq2Seq.
+
+    Args:
+      units: int, state size H.
+      side_input: bool, whether `call` receives a side input.
+    """
+
+    def __init__(self, units, side_input=False, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.side_input = side_input
+
+    def build(self, x_shape, h_shape=None, side_shape=None):
+        h = self.units
+        self.kernel = self.add_weight(name="kernel", shape=(x_shape[-1], 3 * h), initializer="glorot_uniform")
+        self.recurrent_kernel = self.add_weight(
+            name="recurrent_kernel", shape=(h, 3 * h), initializer="orthogonal")
+        self.bias = self.add_weight(name="bias", shape=(3 * h,), initializer="zeros")
+        if self.side_input:
+            self.emotion_memory_kernel = self.add_weight(
+                name="emotion_memory_kernel", shape=(side_shape[-1], 3 * h), initializer="glorot_uniform")
+
+    def call(self, x, h, side=None):
+        """x: [B, D]; h: [B, H]; side: [B, S] or None. Returns the new state [B, H]."""
+        hs = self.units
+        xw = ops.matmul(x, self.kernel) + self.bias  # [B, 3H]
+        if self.side_input:
+            xw = xw + ops.matmul(side, self.emotion_memory_kernel)
+        hu = ops.matmul(h, self.recurrent_kernel[:, :2 * hs])  # [B, 2H]
+        rz = ops.sigmoid(xw[:, :2 * hs] + hu)  # [B, 2H]
+        r, z = rz[:, :hs], rz[:, hs:]
+        cand = ops.tanh(xw[:, 2 * hs:] + ops.matmul(r * h, self.recurrent_kernel[:, 2 * hs:]))  # [B, H]
+        return z * h + (1.0 - z) * cand
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(units=self.units, side_input=self.side_input)
+        return config

@@ -1,0 +1,57 @@
+"""ECM internal memory (Sec. 3.3): an emotion state that decays while the response is generated."""
+
+import keras
+from keras import ops
+
+
+class InternalMemory(keras.layers.Layer):
+    """Trainable per-emotion memory M (num_emotions x units) with read and write gates.
+
+        g_r = sigmoid(W_g^r [e(y_t-1); s_t-1; c_t] + b)   (Eq. 6; read inputs chosen by the caller)
+        g_w = sigmoid(W_g^w s_t + b)                        (Eq. 7)
+        M_r = g_r * M_e,t                                   (Eq. 8)
+        M_e,t+1 = g_w * M_e,t                               (Eq. 9)
+
+    Both gates' biases start at `gate_bias_init` (paper: 0 / unspecified; original code: 1.0).
+
+    Args:
+      num_emotions: int, number of emotion categories (6).
+      units: int, memory size = decoder state size H.
+      gate_bias_init: float, initial gate bias.
+    """
+
+    def __init__(self, num_emotions, units, gate_bias_init=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.num_emotions = num_emotions
+        self.units = units
+        self.gate_bias_init = gate_bias_init
+        init = keras.initializers.Constant(gate_bias_init)
+        self.read_gate = keras.layers.Dense(units, activation="sigmoid", bias_initializer=init, name="memory_read_gate")
+        self.write_gate = keras.layers.Dense(units, activation="sigmoid", bias_initializer=init, name="memory_write_gate")
+
+    def build(self, input_shape=None):
+        self.memory = self.add_weight(
+            name="memory", shape=(self.num_emotions, self.units), initializer="glorot_uniform")
+
+    def initial(self, emotion):
+        """emotion [B] int -> M_e,0 [B, H]: each example's own emotion row."""
+        if not self.built:
+            self.build()
+        return ops.take(self.memory, emotion, axis=0)
+
+    def read(self, gate_inputs, memory):
+        """gate_inputs [B, D], memory [B, H] -> (M_r [B, H], g_r [B, H]) (Eq. 6, 8)."""
+        g_r = self.read_gate(gate_inputs)
+        return g_r * memory, g_r
+
+    def write(self, state, memory):
+        """state [B, S], memory [B, H] -> M_e,t+1 [B, H] (Eq. 7, 9)."""
+        return self.write_gate(state) * memory
+
+    def call(self, emotion):
+        return self.initial(emotion)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_emotions=self.num_emotions, units=self.units, gate_bias_init=self.gate_bias_init)
+        return config

@@ -1,0 +1,216 @@
+"""The ECM model family: Seq2Seq, Emb, ECM and its ablations, selected by use_emb / use_imemory / use_ememory."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from ecm_tf import emotions
+from ecm_tf.errors import InputError
+from ecm_tf.layers.ecm_decoder_cell import ECMDecoderCell
+from ecm_tf.layers.encoder import GRUEncoder
+from ecm_tf.layers.external_memory_output import ExternalMemoryOutput
+
+GO_ID = 3
+# Settings that change the variables of a model: a checkpoint only fits a model with the same ones.
+VARIANT_SETTINGS = ("use_emb", "use_imemory", "use_ememory", "embed_dim", "hidden", "num_layers",
+                    "emotion_dim", "imemory_layers", "selector_input")
+
+
+class ECMModel(keras.Model):
+    """Emotional Chatting Machine (Zhou et al., AAAI 2018) and its Table 4 ablations.
+
+    Seq2Seq = no switch on; Emb = use_emb; ECM = all three. Encoder: GRU stack over the post;
+    decoder: ECMDecoderCell (attention with input feeding, Emb, internal memory) and
+    ExternalMemoryOutput (Eq. 11-14).
+
+    Decoding API (used by the beam search, all tensors with leading dim B):
+      encoded = model.encode(post, post_len)          # dict: values, keys, mask, final
+      state = model.initial_state(encoded, emotion)   # dict: h, context[, imemory]
+      log_probs, state = model.step(prev_ids, state, encoded, emotion)  # [B, V]
+    Teacher forcing: `model(batch, training)` -> dict with target_log_probs [B, T],
+    selector_logits [B, T] or None, imemory [B, T, H] (M after each step) or None.
+
+    Args:
+      cfg: Config (embed_dim, hidden, num_layers, emotion_dim, use_emb, use_imemory, use_ememory,
+        read_gate_inputs, write_gate_inputs, imemory_layers, gate_bias_init, selector_input,
+        reverse_encoder_input, attention_mask_pad).
+      post_vocab_size: int, encoder vocabulary size.
+      response_vocab_size: int, decoder vocabulary size V.
+      ememory_mask: uint8 array [6, V], the external-memory mask (row e = emotion e's words).
+    """
+
+    def __init__(self, cfg, post_vocab_size, response_vocab_size, ememory_mask, **kwargs):
+        super().__init__(name="ecm_model", **kwargs)
+        self.cfg = cfg
+        self.post_vocab_size = post_vocab_size
+        self.response_vocab_size = response_vocab_size
+        mask = np.asarray(ememory_mask, np.float32)
+        if mask.shape != (emotions.NUM_EMOTIONS, response_vocab_size):
+            raise InputError(f"external-memory mask has shape {list(mask.shape)}, expected "
+                             f"[{emotions.NUM_EMOTIONS}, {response_vocab_size}] (response vocabulary size)")
+        self.ememory_mask = mask
+        self.post_embedding = keras.layers.Embedding(post_vocab_size, cfg.embed_dim, name="post_embedding")
+        self.response_embedding = keras.layers.Embedding(
+            response_vocab_size, cfg.embed_dim, name="response_embedding")
+        self.encoder = GRUEncoder(cfg.hidden, cfg.num_layers, cfg.reverse_encoder_input, name="encoder")
+        if cfg.use_emb:
+            self.emotion_embedding = keras.layers.Embedding(
+                emotions.NUM_EMOTIONS, cfg.emotion_dim, name="emotion_embedding")
+        self.cell = ECMDecoderCell(
+            cfg.hidden, cfg.num_layers, emotions.NUM_EMOTIONS, cfg.use_emb, cfg.use_imemory,
+            cfg.read_gate_inputs, cfg.write_gate_inputs, cfg.imemory_layers, cfg.gate_bias_init,
+            cfg.attention_mask_pad, name="decoder")
+        self.output_layer = ExternalMemoryOutput(
+            response_vocab_size, cfg.use_ememory, selector_bias=cfg.selector_input == "output", name="output")
+
+    # --- decoding API ------------------------------------------------------------------------
+    def encode(self, post, post_len):
+        """post [B, Tp] int, post_len [B] -> dict values [B, Tp, H], keys [B, Tp, H], mask [B, Tp], final [B, L, H]."""
+        post_len = ops.cast(post_len, "int32")
+        values, final = self.encoder(self.post_embedding(post), post_len)
+        mask = ops.cast(ops.arange(ops.shape(post)[1])[None, :] < post_len[:, None], "float32")
+        return {"values": values, "keys": self.cell.attention.precompute(values), "mask": mask, "final": final}
+
+    def _memory(self, encoded, emotion):
+        memory = {k: encoded[k] for k in ("values", "keys", "mask")}
+        if self.cfg.use_emb:
+            memory["emotion_vector"] = self.emotion_embedding(emotion)  # [B, Demo]
+        return memory
+
+    def _emotion_mask(self, emotion):
+        return ops.take(ops.convert_to_tensor(self.ememory_mask), emotion, axis=0)  # [B, V]
+
+    def initial_state(self, encoded, emotion):
+        """encoded from `encode`, emotion [B] int -> state dict (leading dim B)."""
+        return self.cell.initial_state(encoded["final"], emotion, self._memory(encoded, emotion))
+
+    def step(self, prev_ids, state, encoded, emotion):
+        """prev_ids [B] int, state dict, encoded dict, emotion [B] -> (log_probs [B, V], new state)."""
+        x = self.response_embedding(prev_ids)  # [B, E]
+        (output, top), new_state = self.cell(x, state, self._memory(encoded, emotion))
+        selector_in = top if self.cfg.selector_input == "state" else output
+        log_probs, _ = self.output_layer(output, selector_in, self._emotion_mask(emotion))
+        return log_probs, new_state
+
+    # --- teacher forcing ---------------------------------------------------------------------
+    def call(self, batch, training=False):
+        """batch: dict post [B, Tp], post_len [B], response [B, T] (ends with EOS), emotion [B]."""
+        emotion = ops.cast(batch["emotion"], "int32")
+        response = ops.cast(batch["response"], "int32")
+        encoded = self.encode(batch["post"], batch["post_len"])
+        state = self.initial_state(encoded, emotion)
+        memory = self._memory(encoded, emotion)
+        go = ops.full_like(response[:, :1], GO_ID)
+        dec_in = self.response_embedding(ops.concatenate([go, response[:, :-1]], axis=1))  # [B, T, E]
+        zeros = ops.zeros_like(state["h"][:, 0])  # [B, H]
+
+        def one_step(carry, x):
+            (output, top), new_state = self.cell(x, carry[0], memory)
+            return new_state, output, top
+
+        states, outputs, tops = tf.scan(
+            one_step, tf.transpose(dec_in, [1, 0, 2]), initializer=(state, zeros, zeros))
+        outputs = tf.transpose(outputs, [1, 0, 2])  # [B, T, H]
+        selector_in = tf.transpose(tops, [1, 0, 2]) if self.cfg.selector_input == "state" else outputs
+        target_lp, sel = self.output_layer(
+            outputs, selector_in, self._emotion_mask(emotion)[:, None, :], targets=response)
+        imemory = tf.transpose(states["imemory"], [1, 0, 2]) if self.cfg.use_imemory else None
+        return {"target_log_probs": target_lp, "selector_logits": sel, "imemory": imemory}
+
+
+def dummy_batch(batch_size=2, length=2):
+    """A tiny batch that builds every variable of a model."""
+    ids = np.full([batch_size, length], 4, np.int32)
+    return {
+        "post": ids, "post_len": np.full([batch_size], length, np.int32), "response": ids,
+        "response_len": np.full([batch_size], length, np.int32),
+        "emotion": np.arange(batch_size, dtype=np.int32) % emotions.NUM_EMOTIONS,
+        "emotion_word": np.zeros([batch_size, length], np.float32),
+    }
+
+
+def create(cfg, post_vocab_size, response_vocab_size, ememory_mask):
+    """An ECMModel with all variables built (eagerly, so none is created inside a loop later)."""
+    model = ECMModel(cfg, post_vocab_size, response_vocab_size, ememory_mask)
+    model(dummy_batch(), training=False)
+    return model
+
+
+def build_model(cfg, data_dir=None):
+    """The model for a prep folder: vocabulary sizes and external-memory mask read from `data_dir`."""
+    from ecm_tf.data import ememory, vocab
+
+    data_dir = data_dir or cfg.data_dir
+    post_vocab, response_vocab = vocab.load_pair(data_dir, flag="--data_dir")
+    mask = ememory.load_mask(data_dir)
+    if mask.shape[1] != len(response_vocab):
+        raise InputError(f"--data_dir={data_dir}: ememory.npy has {mask.shape[1]} columns but "
+                         f"vocab.response.txt has {len(response_vocab)} words")
+    return create(cfg, len(post_vocab), len(response_vocab), mask)
+
+
+def latest_checkpoint(path, flag="--model_dir"):
+    """A checkpoint prefix from a model folder (its latest) or a prefix; InputError if none."""
+    if tf.io.gfile.isdir(path):
+        prefix = tf.train.latest_checkpoint(path)
+        if prefix is None:
+            raise InputError(f"{flag}={path}: no checkpoint in this folder (train first)")
+        return prefix
+    if not tf.io.gfile.exists(path + ".index"):
+        raise InputError(f"{flag}={path}: no such checkpoint")
+    return path
+
+
+def saved_config(model_dir, flag="--model_dir"):
+    """The dict saved as model_dir/config.json by training."""
+    path = os.path.join(model_dir, "config.json")
+    if not os.path.exists(path):
+        raise InputError(f"{flag}={model_dir}: no config.json (is this a trained model folder?)")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def check_compatible(model, saved, where):
+    """Raises InputError naming the first setting or vocabulary size where `model` differs from `saved`."""
+    for name in VARIANT_SETTINGS:
+        if name in saved and saved[name] != getattr(model.cfg, name):
+            raise InputError(f"{where}: trained with {name}={saved[name]}, "
+                             f"but this model has {name}={getattr(model.cfg, name)}")
+    for name in ("post_vocab_size", "response_vocab_size"):
+        if name in saved and saved[name] != getattr(model, name):
+            raise InputError(f"{where}: trained with {name}={saved[name]}, but the vocabulary of "
+                             f"--data_dir has {getattr(model, name)} (vocabulary-size mismatch)")
+
+
+def restore(model, model_dir):
+    """Restores the latest checkpoint of a training folder into `model` (built by build_model).
+
+    Raises InputError for a missing checkpoint, a different variant or a vocabulary-size mismatch.
+    Returns the checkpoint prefix.
+    """
+    check_compatible(model, saved_config(model_dir), f"--model_dir={model_dir}")
+    prefix = latest_checkpoint(model_dir)
+    status = tf.train.Checkpoint(model=model).restore(prefix).expect_partial()
+    try:
+        status.assert_existing_objects_matched()
+    except AssertionError as e:
+        raise InputError(f"--model_dir={model_dir}: checkpoint {prefix} does not fit this model "
+                         f"({str(e).splitlines()[0][:200]})") from None
+    return prefix
+
+
+def load(cfg, model_dir=None):
+    """(model, cfg) of a trained folder: settings from its config.json, weights from its checkpoint."""
+    from ecm_tf import config
+
+    model_dir = model_dir or cfg.model_dir
+    saved = saved_config(model_dir)
+    cfg = config.load_model_config(cfg, model_dir)
+    model = build_model(cfg, cfg.data_dir)
+    check_compatible(model, saved, f"--model_dir={model_dir}")
+    restore(model, model_dir)
+    return model, cfg

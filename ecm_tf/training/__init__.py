@@ -1,0 +1,1 @@
+"""Training of the ECM model family (`--mode=train`)."""

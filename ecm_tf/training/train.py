@@ -1,0 +1,232 @@
+"""`--mode=train`: teacher-forced training of Seq2Seq / Emb / ECM (and ablations).
+
+SGD (lr 0.5) with global-norm clipping, the original plateau decay, checkpoints with resume,
+TensorBoard scalars, periodic dev perplexity per emotion, Seq2Seq -> ECM warm start (--init_from).
+"""
+
+import math
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
+
+from ecm_tf import emotions
+from ecm_tf.errors import InputError
+from ecm_tf.flags import MODEL_FLAGS
+from ecm_tf.models import ecm_model
+from ecm_tf.models.loss import ecm_loss
+from ecm_tf.training import warm_start
+from ecm_tf.training.plateau import PlateauDecay
+
+BATCH_KEYS = ("post", "post_len", "response", "response_len", "emotion", "emotion_word")
+SCALARS = ("loss", "nll", "selector", "imemory", "ppl", "alpha_mean", "grad_norm")
+# Settings that may differ when a training run is resumed (they do not change the model).
+RESUMABLE = ("data_dir",)
+
+
+def make_strategy(name):
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def write_config(cfg, model, model_dir):
+    """Saves config.json (with vocabulary sizes); refuses to resume with other model settings."""
+    path = os.path.join(model_dir, "config.json")
+    if os.path.exists(path):
+        saved = ecm_model.saved_config(model_dir)
+        for name in MODEL_FLAGS + ("post_vocab_size", "response_vocab_size"):
+            if name in RESUMABLE or name not in saved:
+                continue
+            now = getattr(model, name) if name in ("post_vocab_size", "response_vocab_size") else getattr(cfg, name)
+            if saved[name] != now:
+                raise InputError(f"--model_dir={model_dir} holds a model trained with {name}={saved[name]}; "
+                                 f"this run has {name}={now} (use another --model_dir)")
+    cfg.replace(post_vocab_size=model.post_vocab_size,
+                response_vocab_size=model.response_vocab_size).save(model_dir)
+
+
+class Trainer:
+    """Builds the model, optimizer, checkpoint and step functions for one training run.
+
+    Args:
+      cfg: Config of the run.
+      model_fn: optional callable returning the model (built inside the strategy scope);
+        default: ecm_model.build_model(cfg, cfg.data_dir).
+    """
+
+    def __init__(self, cfg, model_fn=None):
+        self.cfg = cfg
+        self.strategy = make_strategy(cfg.strategy)
+        with self.strategy.scope():
+            self.model = model_fn() if model_fn else ecm_model.build_model(cfg, cfg.data_dir)
+            self.optimizer = keras.optimizers.SGD(learning_rate=cfg.learning_rate)
+            self.optimizer.build(self.model.trainable_variables)
+            self.step = tf.Variable(0, trainable=False, dtype=tf.int64, name="global_step")
+            self.lr = tf.Variable(cfg.learning_rate, trainable=False, dtype=tf.float32, name="learning_rate")
+        self.plateau = PlateauDecay(self.lr, cfg.lr_decay, cfg.lr_decay_window)
+        self.checkpoint = tf.train.Checkpoint(
+            model=self.model, optimizer=self.optimizer, step=self.step, learning_rate=self.lr,
+            plateau=self.plateau)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, cfg.model_dir, cfg.keep_checkpoints)
+        self.train_step = self._make_train_step()
+        self.eval_step = tf.function(self._eval_step, reduce_retracing=True)  # dev batches vary in length
+
+    def _compute(self, batch):
+        variables = self.model.trainable_variables
+        with tf.GradientTape() as tape:
+            parts = ecm_loss(self.model(batch, training=True), batch, self.cfg)
+            scaled = parts["loss"] / self.strategy.num_replicas_in_sync
+        grads = [tf.convert_to_tensor(g) for g in tape.gradient(scaled, variables)]
+        return grads, {k: parts[k] for k in SCALARS if k in parts}
+
+    def _apply(self, grads, metrics):
+        self.optimizer.learning_rate.assign(self.lr)
+        grads, norm = tf.clip_by_global_norm(grads, self.cfg.clip_norm)
+        self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
+        metrics["grad_norm"] = norm
+        return metrics
+
+    def _make_train_step(self):
+        if self.strategy.num_replicas_in_sync == 1 and self.cfg.strategy == "default":
+            def step(batch):
+                return self._apply(*self._compute(batch))
+            return tf.function(step, jit_compile=self.cfg.jit_compile)
+
+        compute = tf.function(self._compute, jit_compile=self.cfg.jit_compile)
+        strategy = self.strategy
+
+        @tf.function
+        def distributed_step(dist_batch):
+            grads, metrics = strategy.run(compute, args=(dist_batch,))
+            grads = [strategy.reduce(tf.distribute.ReduceOp.SUM, g, axis=None) for g in grads]
+            metrics = {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in metrics.items()}
+            return self._apply(grads, metrics)
+        return distributed_step
+
+    def _eval_step(self, batch):
+        parts = ecm_loss(self.model(batch, training=False), batch, self.cfg)
+        return parts["example_nll"], parts["example_tokens"]
+
+    def dev_perplexity(self, dataset):
+        """{"all": ppl, emotion name: ppl} over one pass of `dataset`."""
+        nll = np.zeros(emotions.NUM_EMOTIONS)
+        tokens = np.zeros(emotions.NUM_EMOTIONS)
+        for batch in dataset:
+            ex_nll, ex_tok = self.eval_step({k: batch[k] for k in BATCH_KEYS})
+            emo = batch["emotion"].numpy()
+            np.add.at(nll, emo, ex_nll.numpy())
+            np.add.at(tokens, emo, ex_tok.numpy())
+        out = {"all": math.exp(nll.sum() / max(tokens.sum(), 1.0))}
+        for e in range(emotions.NUM_EMOTIONS):
+            if tokens[e] > 0:
+                out[emotions.emotion_name(e)] = math.exp(nll[e] / tokens[e])
+        return out
+
+
+def _scalar(name, value):
+    """tf.summary.scalar without the tensorboard package: a float32 scalar tagged for the Scalars dashboard."""
+    metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
+    tf.summary.write(name, tf.constant(value, tf.float32), metadata=metadata)
+
+
+def _eta(seconds):
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _initialise(trainer, cfg):
+    """Fresh run: optional Seq2Seq warm start and pretrained word vectors."""
+    if cfg.pretrained_embeddings:
+        print(warm_start.apply_pretrained_embeddings(
+            trainer.model, cfg.pretrained_embeddings, cfg.data_dir, cfg.seed), flush=True)
+    if cfg.init_from:
+        restored, initialised = warm_start.init_from(trainer.model, cfg.init_from, cfg)
+        print(f"init_from {cfg.init_from}: restored {len(restored)} shared variables, "
+              f"initialised {len(initialised)} emotion variables fresh", flush=True)
+        for name in restored:
+            print(f"  restored     {name}", flush=True)
+        for name in initialised:
+            print(f"  initialised  {name}", flush=True)
+
+
+def train(cfg):
+    """Trains to cfg.max_steps (resuming from model_dir's latest checkpoint); returns the trainer."""
+    from ecm_tf.data import pipeline, tfrecords
+
+    keras.utils.set_random_seed(cfg.seed)
+    os.makedirs(cfg.model_dir, exist_ok=True)
+    trainer = Trainer(cfg)
+    write_config(cfg, trainer.model, cfg.model_dir)
+    if trainer.manager.latest_checkpoint:
+        trainer.checkpoint.restore(trainer.manager.latest_checkpoint).assert_existing_objects_matched()
+        print(f"resumed from {trainer.manager.latest_checkpoint} at step {int(trainer.step.numpy())} "
+              f"(lr {float(trainer.lr.numpy()):.4g})", flush=True)
+    else:
+        _initialise(trainer, cfg)
+    dataset = pipeline.make_dataset(cfg.data_dir, "train", cfg, training=True)
+    dataset = dataset.map(lambda b: {k: b[k] for k in BATCH_KEYS})
+    if cfg.strategy != "default":
+        dataset = trainer.strategy.experimental_distribute_dataset(dataset)
+    has_dev = bool(tfrecords.split_files(cfg.data_dir, "dev"))
+    writer = tf.summary.create_file_writer(os.path.join(cfg.model_dir, "train"))
+    dev_writer = tf.summary.create_file_writer(os.path.join(cfg.model_dir, "dev"))
+
+    start_step = int(trainer.step.numpy())
+    t0, last_t, last_step = time.time(), time.time(), start_step
+    sums = {}
+    for batch in dataset:
+        step = int(trainer.step.numpy())
+        if step >= cfg.max_steps:
+            break
+        metrics = {k: float(v) for k, v in trainer.train_step(batch).items()}
+        if not math.isfinite(metrics["loss"]):
+            raise InputError(f"training diverged: loss is {metrics['loss']} at step {step + 1}; stopped, the last "
+                             f"good checkpoint ({trainer.manager.latest_checkpoint or 'none'}) is kept")
+        trainer.step.assign_add(1)
+        step += 1
+        if trainer.plateau.update(metrics["loss"]):
+            print(f"step {step}: learning rate decayed to {float(trainer.lr.numpy()):.4g}", flush=True)
+        for k, v in metrics.items():
+            sums[k] = sums.get(k, 0.0) + v
+        if step % cfg.log_every == 0 or step == cfg.max_steps:
+            n = step - last_step
+            means = {k: v / n for k, v in sums.items()}
+            now = time.time()
+            sps = n / max(now - last_t, 1e-9)
+            with writer.as_default(step=step):
+                for k, v in means.items():
+                    _scalar(k, v)
+                _scalar("learning_rate", float(trainer.lr.numpy()))
+                _scalar("steps_per_s", sps)
+            print(f"step {step}/{cfg.max_steps} loss {means['loss']:.4f} (nll {means['nll']:.4f} "
+                  f"sel {means['selector']:.4f} mem {means['imemory']:.4f}) ppl {math.exp(means['nll']):.2f} "
+                  f"alpha {means['alpha_mean']:.3f} lr {float(trainer.lr.numpy()):.4g} {sps:.2f} steps/s "
+                  f"{sps * cfg.batch_size:.1f} pairs/s ETA {_eta((cfg.max_steps - step) / sps)}", flush=True)
+            sums, last_t, last_step = {}, now, step
+        if step % cfg.steps_per_checkpoint == 0 or step == cfg.max_steps:
+            trainer.manager.save(checkpoint_number=step)
+        if has_dev and cfg.steps_per_eval > 0 and (step % cfg.steps_per_eval == 0 or step == cfg.max_steps):
+            dev = trainer.dev_perplexity(pipeline.make_dataset(cfg.data_dir, "dev", cfg, training=False))
+            with dev_writer.as_default(step=step):
+                for k, v in dev.items():
+                    _scalar(f"perplexity/{k}", v)
+            print(f"step {step} dev perplexity " + " ".join(f"{k} {v:.2f}" for k, v in dev.items()), flush=True)
+    writer.flush()
+    dev_writer.flush()
+    if int(trainer.step.numpy()) > start_step:
+        print(f"done: step {int(trainer.step.numpy())}, {time.time() - t0:.1f} s, checkpoint "
+              f"{trainer.manager.latest_checkpoint}", flush=True)
+    else:
+        print(f"nothing to do: {cfg.model_dir} is already at step {int(trainer.step.numpy())} "
+              f"(--max_steps={cfg.max_steps})", flush=True)
+    return trainer
+
+
+def run(cfg):
+    train(cfg)

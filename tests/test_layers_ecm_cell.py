@@ -1,0 +1,187 @@
+"""ECM decoder layers against hand computations in numpy (Eq. 5-10, attention, GRU)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ecm_tf.layers.attention import BahdanauAttention
+from ecm_tf.layers.ecm_decoder_cell import ECMDecoderCell
+from ecm_tf.layers.gru_cell import SideInputGRUCell
+from ecm_tf.layers.internal_memory import InternalMemory
+
+RNG = np.random.default_rng(0)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def rand(*shape):
+    return RNG.normal(0, 0.5, size=shape).astype(np.float32)
+
+
+def np_gru(x, h, side, kernel, recurrent, bias, side_kernel=None):
+    n = h.shape[-1]
+    xw = x @ kernel + bias
+    if side is not None:
+        xw = xw + side @ side_kernel
+    r = sigmoid(xw[:, :n] + h @ recurrent[:, :n])
+    z = sigmoid(xw[:, n:2 * n] + h @ recurrent[:, n:2 * n])
+    cand = np.tanh(xw[:, 2 * n:] + (r * h) @ recurrent[:, 2 * n:])
+    return z * h + (1 - z) * cand
+
+
+def np_attention(query, values, wk, wq, v, mask, mask_pad):
+    scores = (np.tanh(values @ wk + (query @ wq)[:, None, :]) @ v)[..., 0]  # [B, T]
+    if mask_pad:
+        scores = np.where(mask > 0, scores, -1e9)
+    a = np.exp(scores - scores.max(-1, keepdims=True))
+    a /= a.sum(-1, keepdims=True)
+    return np.einsum("bt,btd->bd", a, values), a
+
+
+def set_random(layer):
+    for w in layer.weights:
+        w.assign(rand(*w.shape))
+
+
+def test_gru_cell_matches_hand_computation():
+    cell = SideInputGRUCell(4, side_input=True)
+    x, h, side = rand(2, 3), rand(2, 4), rand(2, 5)
+    cell(x, h, side)
+    set_random(cell)
+    want = np_gru(x, h, side, cell.kernel.numpy(), cell.recurrent_kernel.numpy(), cell.bias.numpy(),
+                  cell.emotion_memory_kernel.numpy())
+    np.testing.assert_allclose(cell(x, h, side).numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+def test_side_input_equals_concatenated_input():
+    cell = SideInputGRUCell(4, side_input=True)
+    plain = SideInputGRUCell(4)
+    x, h, side = rand(2, 3), rand(2, 4), rand(2, 5)
+    cell(x, h, side)
+    plain(np.concatenate([x, side], -1), h)
+    set_random(cell)
+    plain.kernel.assign(np.concatenate([cell.kernel.numpy(), cell.emotion_memory_kernel.numpy()], 0))
+    plain.recurrent_kernel.assign(cell.recurrent_kernel)
+    plain.bias.assign(cell.bias)
+    np.testing.assert_allclose(cell(x, h, side), plain(np.concatenate([x, side], -1), h), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mask_pad", [True, False])
+def test_attention_matches_hand_computation(mask_pad):
+    att = BahdanauAttention(3, mask_pad=mask_pad)
+    values, query = rand(2, 4, 5), rand(2, 6)
+    mask = np.array([[1, 1, 1, 0], [1, 1, 0, 0]], np.float32)
+    keys = att.precompute(values)
+    att(query, keys, values, mask)
+    set_random(att)
+    context, weights = att(query, att.precompute(values), values, mask)
+    want_c, want_a = np_attention(query, values, att.key_dense.kernel.numpy(), att.query_dense.kernel.numpy(),
+                                  att.score_dense.kernel.numpy(), mask, mask_pad)
+    np.testing.assert_allclose(context, want_c, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(weights, want_a, rtol=1e-5, atol=1e-6)
+    pad_weight = weights.numpy()[mask == 0]
+    assert (pad_weight == 0).all() if mask_pad else (pad_weight > 0).all()
+
+
+def test_internal_memory_gates_eq_6_to_9():
+    mem = InternalMemory(6, 4, gate_bias_init=1.0)
+    emotion = np.array([2, 5])
+    m = mem.initial(emotion)
+    np.testing.assert_allclose(m, mem.memory.numpy()[[2, 5]])
+    gate_in, state = rand(2, 7), rand(2, 4)
+    mem.read(gate_in, m)
+    mem.write(state, m)
+    np.testing.assert_allclose(mem.read_gate.bias.numpy(), 1.0)  # gate_bias_init
+    set_random(mem)
+    m = mem.initial(emotion).numpy()
+    m_r, g_r = mem.read(gate_in, m)
+    want_g_r = sigmoid(gate_in @ mem.read_gate.kernel.numpy() + mem.read_gate.bias.numpy())  # Eq. 6
+    np.testing.assert_allclose(g_r, want_g_r, rtol=1e-5)
+    np.testing.assert_allclose(m_r, want_g_r * m, rtol=1e-5)  # Eq. 8
+    g_w = sigmoid(state @ mem.write_gate.kernel.numpy() + mem.write_gate.bias.numpy())  # Eq. 7
+    np.testing.assert_allclose(mem.write(state, m), g_w * m, rtol=1e-5)  # Eq. 9
+
+
+def make_cell(code):
+    kw = dict(read_gate_inputs="code", write_gate_inputs="code", imemory_layers="first",
+              attention_mask_pad=False) if code else {}
+    return ECMDecoderCell(4, num_layers=2, num_emotions=6, **kw)
+
+
+@pytest.mark.parametrize("code", [False, True])
+def test_decoder_step_matches_hand_computation(code):
+    """One full step: input feeding, read gate, M_r, 2-layer GRU with v_e, write gate, attention."""
+    cell = make_cell(code)
+    b, t, e_dim, emo_dim = 2, 3, 5, 3
+    values = rand(b, t, 4)
+    mask = np.array([[1, 1, 0], [1, 1, 1]], np.float32)
+    emotion = np.array([1, 4])
+    emo_vec = rand(b, emo_dim)
+    memory = {"values": values, "keys": cell.attention.precompute(values), "mask": mask, "emotion_vector": emo_vec}
+    final = rand(b, 2, 4)
+    state = cell.initial_state(final, emotion, memory)
+    x = rand(b, e_dim)
+    cell(x, state, memory)
+    set_random(cell)
+    memory["keys"] = cell.attention.precompute(values)
+    state = cell.initial_state(final, emotion, memory)
+    (out, top), new = cell(x, state, memory)
+
+    att = cell.attention
+    wk, wq, v = (att.key_dense.kernel.numpy(), att.query_dense.kernel.numpy(), att.score_dense.kernel.numpy())
+    c0, _ = np_attention(final.reshape(b, 8), values, wk, wq, v, mask, not code)
+    np.testing.assert_allclose(state["context"], c0, rtol=1e-4, atol=1e-5)
+    m0 = cell.imemory.memory.numpy()[emotion]
+    s1, s2 = final[:, 0], final[:, 1]
+    if code:
+        gate_in = np.concatenate([x, c0, emo_vec, s1, s2], -1)
+    else:
+        gate_in = np.concatenate([x, s2, c0], -1)  # Eq. 6: [e(y_t-1); s_t-1; c_t]
+    rg = cell.imemory.read_gate
+    m_r = sigmoid(gate_in @ rg.kernel.numpy() + rg.bias.numpy()) * m0  # Eq. 6, 8
+    g0, g1 = cell.grus
+    inp = np.concatenate([x, c0], -1)
+    h1 = np_gru(inp, s1, np.concatenate([emo_vec, m_r], -1), g0.kernel.numpy(), g0.recurrent_kernel.numpy(),
+                g0.bias.numpy(), g0.emotion_memory_kernel.numpy())  # Eq. 5, 10
+    if code:
+        h2 = np_gru(h1, s2, None, g1.kernel.numpy(), g1.recurrent_kernel.numpy(), g1.bias.numpy())
+    else:
+        h2 = np_gru(h1, s2, m_r, g1.kernel.numpy(), g1.recurrent_kernel.numpy(), g1.bias.numpy(),
+                    g1.emotion_memory_kernel.numpy())
+    np.testing.assert_allclose(new["h"][:, 0], h1, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(new["h"][:, 1], h2, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(top, h2, rtol=1e-4, atol=1e-5)
+    wg = cell.imemory.write_gate
+    w_in = np.concatenate([h1, h2], -1) if code else h2  # Eq. 7
+    np.testing.assert_allclose(new["imemory"], sigmoid(w_in @ wg.kernel.numpy() + wg.bias.numpy()) * m0,
+                               rtol=1e-4, atol=1e-6)  # Eq. 9
+    c1, _ = np_attention(np.concatenate([h1, h2], -1), values, wk, wq, v, mask, not code)
+    np.testing.assert_allclose(new["context"], c1, rtol=1e-4, atol=1e-5)
+    op = cell.output_projection
+    np.testing.assert_allclose(out, np.concatenate([h2, c1], -1) @ op.kernel.numpy() + op.bias.numpy(),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_internal_memory_decays_monotonically():
+    cell = make_cell(False)
+    values = rand(2, 3, 4)
+    memory = {"values": values, "keys": cell.attention.precompute(values), "mask": np.ones([2, 3], np.float32),
+              "emotion_vector": rand(2, 3)}
+    state = cell.initial_state(rand(2, 2, 4), np.array([0, 3]), memory)
+    norms = [np.abs(state["imemory"].numpy())]
+    for _ in range(6):
+        _, state = cell(rand(2, 5), state, memory)
+        norms.append(np.abs(state["imemory"].numpy()))
+    diffs = np.diff(np.stack(norms), axis=0)
+    assert (diffs < 0).all()
+
+
+@pytest.mark.parametrize("layer", [
+    SideInputGRUCell(3, side_input=True), BahdanauAttention(5, mask_pad=False), InternalMemory(6, 4, 1.0),
+    make_cell(True)])
+def test_get_config_round_trip(layer):
+    config = layer.get_config()
+    clone = type(layer).from_config(config)
+    assert clone.get_config() == config

@@ -1,0 +1,110 @@
+"""ECMModel: decoding API agrees with teacher forcing; loss parts (Eq. 15); restore checks."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ecm_tf import config
+from ecm_tf.errors import InputError
+from ecm_tf.models import ecm_model
+from ecm_tf.models.loss import ecm_loss
+
+VP, VR = 13, 17
+MASK = np.zeros([6, VR], np.uint8)
+MASK[1, [5, 6]] = 1
+MASK[2, [7]] = 1
+MASK[3, [8, 9, 10]] = 1  # rows 0, 4, 5 are empty
+
+
+def tiny_cfg(**kw):
+    return config.defaults().replace(hidden=8, embed_dim=6, emotion_dim=5, **kw)
+
+
+CODE = dict(read_gate_inputs="code", write_gate_inputs="code", imemory_layers="first", gate_bias_init=1.0,
+            selector_input="output", selector_loss="bce", imemory_norm="squared", imemory_decay_padding=True,
+            reverse_encoder_input=True, attention_mask_pad=False)
+
+
+def batch():
+    rng = np.random.default_rng(3)
+    return {
+        "post": np.array([[5, 6, 7, 0], [8, 9, 10, 11], [4, 0, 0, 0]], np.int32),
+        "post_len": np.array([3, 4, 1], np.int32),
+        "response": np.concatenate([rng.integers(4, VR, size=(3, 4)), np.zeros([3, 1])], 1).astype(np.int32)
+        * np.array([[1, 1, 1, 1, 0], [1, 1, 0, 0, 0], [1, 1, 1, 1, 0]]) + np.array(
+            [[0, 0, 0, 0, 2], [0, 0, 2, 0, 0], [0, 0, 0, 0, 2]], np.int32),
+        "response_len": np.array([5, 3, 5], np.int32),
+        "emotion": np.array([1, 3, 0], np.int32),
+        "emotion_word": np.array([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 0, 0, 0]], np.float32),
+    }
+
+
+@pytest.mark.parametrize("settings", [{}, CODE], ids=["paper", "code"])
+def test_step_api_matches_teacher_forcing(settings):
+    model = ecm_model.create(tiny_cfg(**settings), VP, VR, MASK)
+    b = batch()
+    teacher = model(b)["target_log_probs"].numpy()  # [B, T]
+    encoded = model.encode(b["post"], b["post_len"])
+    state = model.initial_state(encoded, b["emotion"])
+    prev = np.full([3], ecm_model.GO_ID, np.int32)
+    for t in range(b["response"].shape[1]):
+        log_probs, state = model.step(prev, state, encoded, b["emotion"])
+        np.testing.assert_allclose(np.exp(log_probs.numpy()).sum(-1), 1.0, rtol=1e-5)
+        np.testing.assert_allclose(log_probs.numpy()[np.arange(3), b["response"][:, t]], teacher[:, t],
+                                   rtol=1e-4, atol=1e-5)
+        prev = b["response"][:, t]
+
+
+@pytest.mark.parametrize("use_emb,use_imemory,use_ememory", [
+    (False, False, False), (True, False, False), (True, True, True),
+    (False, True, True), (True, False, True), (True, True, False)])
+def test_variants_have_their_variables(use_emb, use_imemory, use_ememory):
+    model = ecm_model.create(tiny_cfg(use_emb=use_emb, use_imemory=use_imemory, use_ememory=use_ememory),
+                             VP, VR, MASK)
+    paths = " ".join(v.path for v in model.weights)
+    assert ("emotion_embedding" in paths) == use_emb
+    assert ("internal_memory" in paths) == use_imemory
+    assert ("emotion_selector" in paths) == use_ememory
+
+
+@pytest.mark.parametrize("settings", [{}, CODE], ids=["paper", "code"])
+def test_loss_parts_eq_15(settings):
+    cfg = tiny_cfg(**settings)
+    model = ecm_model.create(cfg, VP, VR, MASK)
+    b = batch()
+    out = model(b)
+    parts = {k: v.numpy() for k, v in ecm_loss(out, b, cfg).items()}
+    w = (np.arange(5)[None] < b["response_len"][:, None]).astype(np.float32)
+    tlp, a = out["target_log_probs"].numpy(), out["selector_logits"].numpy()
+    np.testing.assert_allclose(parts["nll"], -(w * tlp).sum() / w.sum(), rtol=1e-5)
+    np.testing.assert_allclose(parts["ppl"], np.exp(parts["nll"]), rtol=1e-5)
+    q = b["emotion_word"]
+    log_a, log_1a = -np.log1p(np.exp(-a)), -np.log1p(np.exp(a))
+    per = q * log_a + ((1 - q) * log_1a if cfg.selector_loss == "bce" else 0)
+    np.testing.assert_allclose(parts["selector"], -(w * per).sum() / w.sum(), rtol=1e-4)
+    m = out["imemory"].numpy()
+    end = m[:, -1] if cfg.imemory_decay_padding else m[np.arange(3), b["response_len"] - 1]
+    sq = (end ** 2).sum(-1)
+    want = sq.mean() if cfg.imemory_norm == "squared" else np.sqrt(sq).mean()
+    np.testing.assert_allclose(parts["imemory"], want, rtol=1e-4)
+    np.testing.assert_allclose(parts["loss"], parts["nll"] + parts["selector"] + parts["imemory"], rtol=1e-5)
+
+
+def test_restore_refuses_wrong_variant_and_vocab(tmp_path):
+    cfg = tiny_cfg(use_emb=False, use_imemory=False, use_ememory=False)
+    model = ecm_model.create(cfg, VP, VR, MASK)
+    with pytest.raises(InputError, match="no config.json"):
+        ecm_model.restore(model, str(tmp_path))
+    cfg.replace(post_vocab_size=VP, response_vocab_size=VR).save(str(tmp_path))
+    with pytest.raises(InputError, match="no checkpoint"):
+        ecm_model.restore(model, str(tmp_path))
+    tf.train.Checkpoint(model=model).save(str(tmp_path / "ckpt"))
+    restored = ecm_model.create(cfg, VP, VR, MASK)
+    assert ecm_model.restore(restored, str(tmp_path))
+    for saved, loaded in zip(model.weights, restored.weights):  # every variable, GRU stacks included
+        np.testing.assert_array_equal(saved.numpy(), loaded.numpy(), err_msg=saved.path)
+    with pytest.raises(InputError, match="use_emb=False"):
+        ecm_model.restore(ecm_model.create(tiny_cfg(), VP, VR, MASK), str(tmp_path))
+    bigger = np.zeros([6, VR + 1], np.uint8)
+    with pytest.raises(InputError, match="response_vocab_size=17.*vocabulary-size mismatch"):
+        ecm_model.restore(ecm_model.create(cfg, VP, VR + 1, bigger), str(tmp_path))

@@ -1,0 +1,80 @@
+"""`--mode=train` end to end on the committed fixture: resume, config guard, Seq2Seq -> ECM init_from."""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ecm_tf import config
+from ecm_tf.errors import InputError
+from ecm_tf.models import ecm_model
+from ecm_tf.training import train as train_lib
+from ecm_tf.training import warm_start
+from ecm_tf.training.plateau import PlateauDecay
+
+FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "tfrecords" / "fixture"
+
+
+def tiny(model_dir, **kw):
+    settings = dict(
+        data_dir=str(FIXTURE), model_dir=str(model_dir), embed_dim=8, hidden=8, emotion_dim=4, batch_size=8,
+        jit_compile=False, log_every=2, steps_per_checkpoint=2, steps_per_eval=0, lr_decay_window=2,
+        shuffle_buffer=64, bucket_boundaries=[])
+    settings.update(kw)
+    return config.defaults().replace(**settings)
+
+
+@pytest.fixture(scope="module")
+def seq2seq_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("seq2seq")
+    train_lib.train(tiny(folder, use_emb=False, use_imemory=False, use_ememory=False, max_steps=2))
+    return folder
+
+
+def test_resume_continues_from_saved_step(tmp_path, capsys):
+    first = train_lib.train(tiny(tmp_path, max_steps=2))
+    assert int(first.step.numpy()) == 2
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["response_vocab_size"] == first.model.response_vocab_size
+    weights = [w.numpy() for w in first.model.weights]
+    second = train_lib.train(tiny(tmp_path, max_steps=4))
+    assert "resumed from" in capsys.readouterr().out
+    assert int(second.step.numpy()) == 4
+    assert int(second.plateau.num_previous.numpy()) == 2  # window history survived the restart
+    assert any(not np.array_equal(w, v.numpy()) for w, v in zip(weights, second.model.weights))
+    with pytest.raises(InputError, match="hidden=8; this run has hidden=12"):
+        train_lib.train(tiny(tmp_path, max_steps=6, hidden=12))
+
+
+def test_init_from_restores_exactly_the_shared_variables(seq2seq_dir, tmp_path):
+    cfg = tiny(tmp_path, max_steps=0, init_from=str(seq2seq_dir))
+    trainer = train_lib.train(cfg)
+    source, _ = ecm_model.load(cfg, str(seq2seq_dir))
+    by_path = {v.path: v.numpy() for v in source.weights}
+    shared = [v for v in trainer.model.weights if not warm_start.is_emotion_variable(v.path)]
+    fresh = [v for v in trainer.model.weights if warm_start.is_emotion_variable(v.path)]
+    assert set(v.path for v in shared) == set(by_path)
+    for v in shared:
+        np.testing.assert_array_equal(v.numpy(), by_path[v.path])
+    assert {"emotion_embedding", "internal_memory", "emotion_selector"} <= {
+        part for v in fresh for part in v.path.split("/")}
+
+
+def test_init_from_refuses_a_missing_checkpoint(tmp_path):
+    with pytest.raises(InputError, match="--init_from"):
+        train_lib.train(tiny(tmp_path / "m", max_steps=1, init_from=str(tmp_path)))
+
+
+def test_plateau_decay_rule():
+    lr = tf.Variable(1.0)
+    decay = PlateauDecay(lr, 0.5, window=2)
+    for loss in [4, 4, 3, 3, 2, 2, 1, 1]:  # window means 4, 3, 2, 1: improving, no decay
+        assert not decay.update(loss)
+    assert not decay.update(3.0)
+    assert not decay.update(3.0)  # mean 3 is not above max(3, 2, 1)
+    assert float(lr.numpy()) == 1.0
+    assert not decay.update(3.5)
+    assert decay.update(3.5)  # mean 3.5 > max(2, 1, 3)
+    assert float(lr.numpy()) == 0.5

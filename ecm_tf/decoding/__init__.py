@@ -1,0 +1,1 @@
+"""Decoding: graph-mode beam search and greedy search, and --mode=decode."""

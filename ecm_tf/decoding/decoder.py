@@ -1,0 +1,147 @@
+"""Response generation with a trained model: the graph search (shared with the SavedModel) and a
+Python-side `Decoder` that handles text, emotion names, length limits and batching.
+"""
+
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+from ecm_tf import emotions
+from ecm_tf.data import pipeline
+from ecm_tf.data import text as text_lib
+from ecm_tf.decoding.beam_search import beam_search, tile_beam
+from ecm_tf.decoding.greedy import greedy_search
+from ecm_tf.errors import InputError
+
+# An empty response (EOS first) is never returned; otherwise the search is the original one.
+MIN_RESPONSE_LEN = 1
+# Rows (batch x beam) decoded at once: bounds the [rows, V] log-prob tensors (40k words -> ~50 MB).
+ROWS_PER_BATCH = 320
+
+
+def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="beam"):
+    """Graph-mode decoding of a batch (usable inside tf.function and a SavedModel).
+
+    Args:
+      model: ECMModel (encode / initial_state / step).
+      post: int32 [B, Tp] post ids; post_len: int32 [B]; emotion: int32 [B].
+      max_len: int32 scalar, decoding steps (tokens including EOS).
+      beam_size: int, static beam width; top_k: int <= beam_size.
+      decoder: "beam" or "greedy" (greedy returns K = 1).
+
+    Returns:
+      ids int32 [B, K, max_len], scores float32 [B, K], lengths int32 [B, K].
+    """
+    batch = tf.shape(post)[0]
+    encoded = model.encode(post, post_len)
+    state = model.initial_state(encoded, emotion)  # leading dim B
+    memory = {k: encoded[k] for k in ("values", "keys", "mask")}
+    if decoder == "greedy":
+        return greedy_search(lambda ids, s: model.step(ids, s, memory, emotion), state, batch, max_len,
+                             min_len=MIN_RESPONSE_LEN)
+    memory = tile_beam(memory, beam_size)  # [B*K, ...], once for the whole search
+    tiled_emotion = tile_beam(emotion, beam_size)  # [B*K]
+    return beam_search(lambda ids, s: model.step(ids, s, memory, tiled_emotion), state, batch, beam_size,
+                       max_len, top_k=top_k, min_len=MIN_RESPONSE_LEN)
+
+
+def bucket_length(post_len, bounds):
+    """The original rule: the decoder size of the smallest bucket whose size exceeds the post length."""
+    for b in bounds:
+        if post_len < b:
+            return b
+    return bounds[-1]
+
+
+def post_tokens(post, cfg, where):
+    """Segmented tokens of a post, cut to the longest post prep keeps (max_post_len - 1).
+
+    Raises InputError naming `where` for an empty post; notes a truncation on stderr.
+    """
+    tokens = text_lib.segment(post, cfg.token_level)
+    if not tokens:
+        raise InputError(f"{where}: empty post")
+    limit = cfg.max_post_len - 1
+    if len(tokens) > limit:
+        sys.stderr.write(f"{where}: post has {len(tokens)} tokens; truncated to {limit} "
+                         f"(--max_post_len={cfg.max_post_len})\n")
+        tokens = tokens[:limit]
+    return tokens
+
+
+class Decoder:
+    """Decodes text posts for given emotions with a restored model.
+
+    Args:
+      model: ECMModel with restored weights.
+      cfg: Config (decoder, beam_size, top_k, max_decode_len, max_post_len, bucket_boundaries,
+        max_response_len, token_level).
+      post_vocab, response_vocab: ecm_tf.data.vocab.Vocab of the model's prep folder.
+    """
+
+    def __init__(self, model, cfg, post_vocab, response_vocab):
+        self.model = model
+        self.cfg = cfg
+        self.post_vocab = post_vocab
+        self.response_vocab = response_vocab
+        self.beam = 1 if cfg.decoder == "greedy" else cfg.beam_size
+        self.top_k = 1 if cfg.decoder == "greedy" else min(cfg.top_k, cfg.beam_size)
+        self.bounds = pipeline.boundaries(cfg)
+        spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
+                tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)]
+        self._search = tf.function(
+            lambda p, l, e, m: search(model, p, l, e, m, self.beam, self.top_k, cfg.decoder), input_signature=spec)
+
+    def max_len(self, num_tokens):
+        return self.cfg.max_decode_len or bucket_length(num_tokens, self.bounds)
+
+    def decode_ids(self, post_ids, emotion_ids, max_len):
+        """Lists of post ids (same bucket) x emotion ids -> list of [(response tokens, score)] (best first)."""
+        width = max(len(p) for p in post_ids)
+        post = np.array([p + [0] * (width - len(p)) for p in post_ids], np.int32)
+        ids, scores, lengths = self._search(post, np.array([len(p) for p in post_ids], np.int32),
+                                            np.array(emotion_ids, np.int32), np.int32(max_len))
+        out = []
+        for row_ids, row_scores in zip(ids.numpy(), scores.numpy()):
+            out.append([(self.response_vocab.words(i), float(s)) for i, s in zip(row_ids, row_scores)
+                        if np.isfinite(s)])
+        return out
+
+    def decode(self, token_lists, emotion_ids, progress=None):
+        """Every post x every emotion.
+
+        Args:
+          token_lists: list of list[str], segmented posts (from `post_tokens`).
+          emotion_ids: list[int].
+          progress: optional callable(done, total).
+
+        Returns:
+          dict (post index, emotion id) -> [(response tokens, score)], best first.
+        """
+        jobs = [(i, e) for i, toks in enumerate(token_lists) for e in emotion_ids]
+        jobs.sort(key=lambda j: self.max_len(len(token_lists[j[0]])))
+        per_batch = max(1, ROWS_PER_BATCH // self.beam)
+        results = {}
+        start = 0
+        while start < len(jobs):
+            limit = self.max_len(len(token_lists[jobs[start][0]]))
+            end = start
+            while end < len(jobs) and end - start < per_batch and self.max_len(len(token_lists[jobs[end][0]])) == limit:
+                end += 1
+            batch = jobs[start:end]
+            outs = self.decode_ids([self.post_vocab.ids(token_lists[i]) for i, _ in batch],
+                                   [e for _, e in batch], limit)
+            results.update(zip(batch, outs))
+            start = end
+            if progress:
+                progress(start, len(jobs))
+        return results
+
+
+def emotion_list(value):
+    """--emotion value -> ids; Other (0) is allowed when named explicitly."""
+    ids = emotions.parse_emotion_list(value)
+    if not ids:
+        raise InputError("--emotion: empty (give a name such as Happy, a list, or all)")
+    return ids

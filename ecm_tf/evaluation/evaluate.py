@@ -1,0 +1,125 @@
+"""`--mode=eval`: automatic evaluation of ECM Table 4 (perplexity, emotion accuracy) + distinct-1/2.
+
+    python -m ecm_tf.main --mode=eval --model_dir=runs/builtin/ecm \
+        --classifier_dir=runs/builtin/classifier
+
+On the test split of the model's prep folder (dev when there is no test split):
+  - perplexity: exp(token NLL) with teacher forcing (cross-entropy only, as the original code
+    reports it), per response emotion and overall;
+  - emotion accuracy: every distinct post is decoded for the five emotions (Like..Happy, top-1
+    of the beam search); the share of responses the classifier labels with the requested emotion;
+  - distinct-1/2 of those responses.
+The classifier is --classifier_dir (--mode=train_classifier); when that folder does not exist the
+DUTIR lexicon classifier is used and the report says so. Writes eval.json and eval.md in model_dir.
+"""
+
+import os
+import sys
+import time
+
+import tensorflow as tf
+
+from ecm_tf import emotions
+from ecm_tf import io_utils
+from ecm_tf.data import pipeline
+from ecm_tf.data import tfrecords
+from ecm_tf.decoding.decode import load_decoder
+from ecm_tf.errors import InputError
+from ecm_tf.evaluation import metrics
+from ecm_tf.models.loss import ecm_loss
+
+EVAL_BATCH = 64
+PROGRESS_SECONDS = 10
+
+
+def pick_split(data_dir):
+    for split in ("test", "dev"):
+        if tfrecords.split_files(data_dir, split):
+            return split
+    raise InputError(f"--data_dir={data_dir}: no test-*.tfrecord or dev-*.tfrecord files (run --mode=prep)")
+
+
+def perplexities(model, cfg, data_dir, split):
+    """{emotion name or "Overall": perplexity}, teacher forced over the split."""
+    step = tf.function(lambda batch: ecm_loss(model(batch, training=False), batch, cfg))
+    accs = {name: metrics.PerplexityAccumulator() for name in list(emotions.NAMES) + ["Overall"]}
+    for batch in pipeline.make_dataset(data_dir, split, cfg, training=False, batch_size=EVAL_BATCH):
+        out = step(batch)
+        for nll, tokens, e in zip(out["example_nll"].numpy(), out["example_tokens"].numpy(),
+                                  batch["emotion"].numpy()):
+            accs[emotions.NAMES[e]].add(nll, tokens)
+            accs["Overall"].add(nll, tokens)
+    return {name: acc.perplexity() for name, acc in accs.items() if acc.tokens}
+
+
+def load_emotion_classifier(classifier_dir):
+    """(classifier, description): the trained one, or the lexicon classifier when the folder is absent."""
+    from ecm_tf.classifier.lexicon import LexiconClassifier
+    from ecm_tf.classifier.predictor import load_classifier
+
+    if classifier_dir and os.path.isdir(classifier_dir):
+        return load_classifier(classifier_dir), classifier_dir
+    sys.stderr.write(f"--classifier_dir={classifier_dir}: no such folder; using the DUTIR lexicon classifier\n")
+    return LexiconClassifier(), "lexicon (fallback)"
+
+
+def generation_metrics(decoder, posts, classifier):
+    """Emotion accuracy and distinct-n per generated emotion and overall."""
+    token_lists = [p.split() for p in posts]
+    last = [time.time()]
+
+    def progress(done, total):
+        if done == total or time.time() - last[0] > PROGRESS_SECONDS:
+            last[0] = time.time()
+            print(f"decoded {done}/{total} (post, emotion) pairs", file=sys.stderr, flush=True)
+
+    results = decoder.decode(token_lists, list(emotions.GENERATED), progress=progress)
+    keys = sorted(results)
+    responses = [results[k][0][0] if results[k] else [] for k in keys]
+    predicted = classifier.predict([" ".join(r) for r in responses])
+    out = {}
+    for name, wanted in [(emotions.NAMES[e], (e,)) for e in emotions.GENERATED] + [("Overall", emotions.GENERATED)]:
+        rows = [i for i, (_, e) in enumerate(keys) if e in wanted]
+        out[name] = {
+            "emotion_accuracy": metrics.emotion_accuracy([keys[i][1] for i in rows], [predicted[i] for i in rows]),
+            "distinct_1": metrics.distinct_n([responses[i] for i in rows], 1),
+            "distinct_2": metrics.distinct_n([responses[i] for i in rows], 2),
+            "responses": len(rows),
+        }
+    return out
+
+
+def markdown(report):
+    lines = [f"Evaluation of `{report['model_dir']}` on the {report['split']} split "
+             f"({report['examples']} pairs, {report['posts']} posts x 5 emotions; classifier: {report['classifier']}; "
+             f"decoder: {report['decoder']})", "",
+             "| emotion | perplexity | emotion accuracy | distinct-1 | distinct-2 |", "|---|---|---|---|---|"]
+    for name in list(emotions.NAMES) + ["Overall"]:
+        ppl = report["perplexity"].get(name)
+        gen = report["generation"].get(name)
+        cells = [f"{ppl:.1f}" if ppl is not None else "-"]
+        cells += [f"{gen[k]:.3f}" for k in ("emotion_accuracy", "distinct_1", "distinct_2")] if gen else ["-"] * 3
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def run(cfg):
+    decoder, model_cfg = load_decoder(cfg)
+    data_dir = model_cfg.data_dir
+    split = pick_split(data_dir)
+    classifier, classifier_name = load_emotion_classifier(cfg.classifier_dir)
+    print(f"evaluating {cfg.model_dir} on {data_dir} {split} split", file=sys.stderr, flush=True)
+    examples = pipeline.read_split(data_dir, split)
+    posts = sorted({ex["post_text"] for ex in examples if ex["post_text"]})
+    report = {
+        "model_dir": cfg.model_dir, "data_dir": data_dir, "split": split, "examples": len(examples),
+        "posts": len(posts), "classifier": classifier_name,
+        "decoder": f"{model_cfg.decoder} {decoder.beam}",
+        "perplexity": perplexities(decoder.model, model_cfg, data_dir, split),
+        "generation": generation_metrics(decoder, posts, classifier),
+    }
+    io_utils.write_json(os.path.join(cfg.model_dir, "eval.json"), report)
+    table = markdown(report)
+    with io_utils.atomic_open(os.path.join(cfg.model_dir, "eval.md")) as f:
+        f.write(table)
+    print(table, end="")

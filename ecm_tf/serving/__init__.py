@@ -1,0 +1,1 @@
+"""Serving: SavedModel export, the TF Serving REST client and the interactive chat."""

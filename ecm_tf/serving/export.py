@@ -1,0 +1,128 @@
+"""`--mode=export`: a SavedModel for TF Serving with the vocabulary and the beam search inside.
+
+    python -m ecm_tf.main --mode=export --model_dir=runs/builtin/ecm --export_dir=runs/builtin/export/1
+
+Signatures (tf.Module + tf.saved_model.save, no XLA so stock TF Serving runs it):
+  serving_default: posts tf.string [B] (space-segmented words), emotions tf.string [B] (names
+    such as "Happy" or ids "5") -> responses tf.string [B, K] (space-joined words, best first),
+    scores tf.float32 [B, K] (cumulative log-probability; -inf marks an empty slot).
+  decode_ids: post int32 [B, Tp] (0-padded post ids), post_len int32 [B], emotion int32 [B]
+    -> ids int32 [B, K, T], scores float32 [B, K], lengths int32 [B, K].
+Each post's maximum response length is its bucket size (12/16/20/30), as in --mode=decode,
+or --max_decode_len. The folder is written beside its final name and renamed when complete.
+"""
+
+import os
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+from ecm_tf import emotions as emotion_lib
+from ecm_tf.data import pipeline
+from ecm_tf.data.vocab import EOS_ID, PAD_ID, UNK_ID
+from ecm_tf.decoding.decode import load_decoder
+from ecm_tf.decoding.decoder import search
+from ecm_tf.errors import InputError
+
+
+def _table(keys, values, default):
+    init = tf.lookup.KeyValueTensorInitializer(tf.constant(keys, tf.string), tf.constant(values, tf.int32))
+    return tf.lookup.StaticHashTable(init, default_value=default)
+
+
+class ServingModule(tf.Module):
+    """The trained model with its vocabularies and the decoding loop, for tf.saved_model.save.
+
+    Args:
+      model: ECMModel with restored weights.
+      cfg: model Config (decoder, beam_size, top_k, max_decode_len, max_post_len, bucket_boundaries).
+      post_vocab, response_vocab: ecm_tf.data.vocab.Vocab.
+    """
+
+    def __init__(self, model, cfg, post_vocab, response_vocab):
+        super().__init__(name="ecm_serving")
+        self.model = model
+        self.beam = 1 if cfg.decoder == "greedy" else cfg.beam_size
+        self.top_k = 1 if cfg.decoder == "greedy" else min(cfg.top_k, cfg.beam_size)
+        self.decoder = cfg.decoder
+        self.max_post_tokens = cfg.max_post_len - 1
+        self.max_decode_len = cfg.max_decode_len
+        self.bounds = tf.constant(pipeline.boundaries(cfg), tf.int32)
+        words = post_vocab.word_list
+        self.post_table = _table(words, list(range(len(words))), UNK_ID)
+        names = {n.lower(): i for i, n in enumerate(emotion_lib.NAMES)}
+        names.update({str(i): i for i in range(emotion_lib.NUM_EMOTIONS)})
+        names.update({"sadness": emotion_lib.SAD, "anger": emotion_lib.ANGRY, "happiness": emotion_lib.HAPPY})
+        self.emotion_table = _table(list(names), list(names.values()), -1)
+        self.response_words = tf.constant(response_vocab.word_list)
+        self.vocab_sizes = tf.constant([len(post_vocab), len(response_vocab)], tf.int32)
+
+    def _max_len(self, post_len):
+        """Bucket size per post: the smallest boundary larger than its length (else the last)."""
+        if self.max_decode_len:
+            return tf.fill(tf.shape(post_len), self.max_decode_len)
+        index = tf.reduce_sum(tf.cast(self.bounds[None, :] <= post_len[:, None], tf.int32), axis=1)  # [B]
+        return tf.gather(self.bounds, tf.minimum(index, tf.size(self.bounds) - 1))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
+                                  tf.TensorSpec([None], tf.int32)])
+    def decode_ids(self, post, post_len, emotion):
+        ids, scores, lengths = search(self.model, post, post_len, emotion, self._max_len(post_len), self.beam,
+                                      self.top_k, self.decoder)
+        return {"ids": ids, "scores": scores, "lengths": lengths}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="posts"),
+                                  tf.TensorSpec([None], tf.string, name="emotions")])
+    def serve(self, posts, emotions):
+        tokens = tf.strings.split(tf.strings.strip(posts))[:, : self.max_post_tokens]  # ragged [B, <=Tp]
+        ids = self.post_table.lookup(tokens)
+        # Digits count as 0 when the word itself is unknown (vocab.ids does the same).
+        normalised = self.post_table.lookup(tf.strings.regex_replace(tokens, r"\p{Nd}", "0"))
+        ids = tf.where(tf.equal(ids, UNK_ID), normalised, ids)
+        post = ids.to_tensor(default_value=PAD_ID)  # [B, Tp]
+        post_len = tf.cast(ids.row_lengths(), tf.int32)  # [B]
+        tf.debugging.assert_positive(post_len, message="empty post")
+        emotion = self.emotion_table.lookup(tf.strings.lower(tf.strings.strip(emotions)))  # [B]
+        tf.debugging.assert_non_negative(emotion, message="unknown emotion name (Like, Sad, Disgust, Angry, Happy)")
+        out = self.decode_ids(post, post_len, emotion)
+        words = tf.gather(self.response_words, out["ids"])  # [B, K, T]
+        keep = tf.logical_and(tf.not_equal(out["ids"], PAD_ID), tf.not_equal(out["ids"], EOS_ID))
+        words = tf.where(keep, words, "")
+        responses = tf.strings.strip(tf.strings.regex_replace(tf.strings.reduce_join(words, axis=-1, separator=" "),
+                                                              " +", " "))
+        return {"responses": responses, "scores": out["scores"]}
+
+
+def _check_new(export_dir):
+    if os.path.exists(export_dir):
+        raise InputError(f"--export_dir={export_dir}: already exists (TF Serving expects a new version folder)")
+
+
+def export(module, export_dir):
+    """Saves `module` to export_dir atomically (temporary folder beside it, then rename)."""
+    export_dir = os.path.abspath(export_dir)
+    _check_new(export_dir)
+    parent = os.path.dirname(export_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="." + os.path.basename(export_dir) + ".", dir=parent)
+    try:
+        tf.saved_model.save(module, tmp, signatures={
+            "serving_default": module.serve.get_concrete_function(),
+            "decode_ids": module.decode_ids.get_concrete_function()})
+        os.replace(tmp, export_dir)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp)
+    return export_dir
+
+
+def run(cfg):
+    if not cfg.export_dir:
+        raise InputError("--export_dir: the SavedModel folder to write (e.g. runs/builtin/export/1)")
+    _check_new(os.path.abspath(cfg.export_dir))
+    decoder, model_cfg = load_decoder(cfg)
+    module = ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
+    path = export(module, cfg.export_dir)
+    size = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+    print(f"exported {cfg.model_dir} -> {path} ({size / 2**20:.1f} MB; beam {module.beam}, top {module.top_k})")

@@ -1,0 +1,97 @@
+"""--mode=decode on a tiny model over the committed fixture: format, consistency, one-line errors."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import REPO
+from ecm_tf import config
+from ecm_tf.decoding import decode as decode_lib
+from ecm_tf.decoding.decoder import bucket_length, post_tokens
+from ecm_tf.errors import InputError
+from ecm_tf.models import ecm_model
+
+FIXTURE = REPO / "tfrecords" / "fixture"
+
+
+def make_model_dir(folder, **changes):
+    """A tiny ECM with random weights saved like --mode=train does (config.json + checkpoint)."""
+    cfg = config.defaults().replace(data_dir=str(FIXTURE), model_dir=str(folder), embed_dim=8, hidden=8,
+                                    emotion_dim=4, num_layers=2, beam_size=4, top_k=3, **changes)
+    tf.keras.utils.set_random_seed(0)
+    model = ecm_model.build_model(cfg, cfg.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg.replace(post_vocab_size=model.post_vocab_size, response_vocab_size=model.response_vocab_size).save(folder)
+    tf.train.Checkpoint(model=model).save(str(folder / "ckpt"))
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("decode") / "model"
+    make_model_dir(folder)
+    return folder
+
+
+def test_bucket_length_follows_original_rule():
+    bounds = [12, 16, 20, 30]
+    assert [bucket_length(n, bounds) for n in (1, 11, 12, 15, 16, 29, 40)] == [12, 12, 16, 16, 20, 30, 30]
+
+
+def test_decode_writes_top_k_and_scores_match_teacher_forcing(model_dir, tmp_path):
+    posts = tmp_path / "posts.txt"
+    posts.write_text("你 没有 任何 意义\n\n今天天气真好\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    cfg = config.defaults().replace(model_dir=str(model_dir), input=str(posts), output=str(out),
+                                    emotion="Sad,Happy", beam_size=4, top_k=3)
+    decode_lib.run(cfg)
+    lines = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
+    assert [(l["post"].replace(" ", ""), l["emotion"]) for l in lines] == [
+        ("你没有任何意义", "Sad"), ("你没有任何意义", "Happy"), ("今天天气真好", "Sad"), ("今天天气真好", "Happy")]
+    assert lines[0]["post"] == "你 没有 任何 意义" and " " in lines[2]["post"]  # kept / jieba-segmented
+    assert (tmp_path / "out.jsonl.config.json").exists()
+    decoder, model_cfg = decode_lib.load_decoder(cfg)
+    for l in lines:
+        assert len(l["responses"]) == 3 and l["response"] == l["responses"][0]["response"]
+        scores = [r["score"] for r in l["responses"]]
+        assert "_UNK" not in l["response"] and "_PAD" not in l["response"]
+        assert scores == sorted(scores, reverse=True)
+        # The beam score is the teacher-forced log-probability of the response, + EOS when it
+        # ended (a 4-word post is in bucket 12: 12 words without EOS means it never ended).
+        words = l["response"].split()
+        assert len(words) <= 12
+        response = decoder.response_vocab.ids(words)
+        ended = len(words) < 12
+        post = decoder.post_vocab.ids(l["post"].split())
+        batch = {"post": np.array([post], np.int32), "post_len": np.array([len(post)], np.int32),
+                 "response": np.array([response + ([2] if ended else [])], np.int32),
+                 "emotion": np.array([2 if l["emotion"] == "Sad" else 5], np.int32)}
+        tlp = decoder.model(batch)["target_log_probs"].numpy()
+        np.testing.assert_allclose(tlp.sum(), l["score"], atol=2e-3)
+
+
+def test_decode_bad_input_raises_input_error(model_dir, tmp_path):
+    posts = tmp_path / "posts.txt"
+    posts.write_text("你好\nhttp://t.cn/abc\n", encoding="utf-8")
+    cfg = config.defaults().replace(model_dir=str(model_dir), input=str(posts), emotion="Sad")
+    with pytest.raises(InputError, match=r"posts\.txt:2: empty post"):
+        decode_lib.run(cfg)
+    with pytest.raises(InputError, match="unknown emotion"):
+        decode_lib.run(cfg.replace(emotion="Bored"))
+    with pytest.raises(InputError, match="no such folder"):
+        decode_lib.run(cfg.replace(model_dir=str(tmp_path / "nope")))
+    posts.write_text("你好\n", encoding="utf-8")
+    empty = tmp_path / "empty_model"
+    empty.mkdir()
+    (empty / "config.json").write_text((model_dir / "config.json").read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(InputError, match="no checkpoint"):
+        decode_lib.run(cfg.replace(model_dir=str(empty)))
+
+
+def test_long_post_is_truncated_with_a_note(capsys):
+    cfg = config.defaults()
+    tokens = post_tokens(" ".join(["我"] * 35), cfg, "<stdin>:1")
+    assert tokens == ["我"] * 29
+    assert "<stdin>:1: post has 35 tokens; truncated to 29 (--max_post_len=30)" in capsys.readouterr().err

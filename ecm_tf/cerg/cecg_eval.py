@@ -1,0 +1,125 @@
+"""NTCIR-14 STC-3 CECG-style evaluation of CERG / P&E2R (as in the CERG paper's tables).
+
+Protocol: N posts x the five generated emotions (Like, Sad, Disgust, Angry, Happy). Annotators
+label each response 0 (not fluent / not relevant / safe), 1 (fluent and relevant, emotion wrong)
+or 2 (fluent, relevant and of the asked emotion). Per emotion:
+
+    score = (n1 + 2 * n2) / N          e.g. (69 + 2 * 23) / 200 = 0.575
+
+Safe, commonplace responses score 0 and are detected automatically (`safe_kind`): emoji only
+(nothing but emoticons/punctuation once [xx]-style Weibo emoticons are removed), "what's going
+on" forms (怎么了, 怎么回事, 咋了, 怎么啦) and "me too" forms (我也是, 我也, 俺也) when the response
+is little more than the phrase (at most 2 other characters, particles and punctuation aside).
+
+Automatic proxy label (no human): 0 for a safe or empty response, else 1 + [classifier(response)
+== asked emotion], with the emotion classifier of ecm_tf.classifier.predictor. It measures the
+emotion point and the safe-response share only; fluency and relevance need the human sheet.
+"""
+
+import collections
+import csv
+import re
+
+from ecm_tf import emotions
+from ecm_tf import io_utils
+from ecm_tf.errors import InputError
+
+SHEET_COLUMNS = ["post", "emotion", "response", "safe", "proxy_emotion", "proxy_label", "label"]
+_EMOTICON_RE = re.compile(r"\[[^\[\]]{1,8}\]")
+_PUNCT_RE = re.compile(r"[\W_]+")
+_FILLER_RE = re.compile(r"[啊呀吧呢了嘛哈哦噢啦吗呗]+")
+_CJK_OR_ALNUM_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+WHATS_GOING_ON = ("怎么回事", "怎么了", "怎么啦", "咋了")
+ME_TOO = ("我也是", "我也", "俺也")
+
+
+def cecg_score(labels):
+    """(n1 + 2 n2) / N for a list of 0/1/2 labels (0.0 for an empty list)."""
+    counts = collections.Counter(int(x) for x in labels)
+    if set(counts) - {0, 1, 2}:
+        raise ValueError(f"CECG labels are 0, 1 or 2, got {sorted(counts)}")
+    n = sum(counts.values())
+    return (counts[1] + 2 * counts[2]) / n if n else 0.0
+
+
+def safe_kind(response):
+    """'emoji_only', 'whats_going_on', 'me_too' or None for a response text."""
+    text = _EMOTICON_RE.sub("", response)
+    if not _CJK_OR_ALNUM_RE.search(text):
+        return "emoji_only"
+    core = _PUNCT_RE.sub("", text)
+    for kind, phrases in (("whats_going_on", WHATS_GOING_ON), ("me_too", ME_TOO)):
+        for phrase in phrases:
+            if phrase in core and len(_FILLER_RE.sub("", core.replace(phrase, "", 1))) <= 2:
+                return kind
+    return None
+
+
+def proxy_labels(results, classifier):
+    """Proxy 0/1/2 labels and the classifier's emotion ids for result dicts {emotion, response}."""
+    predicted = classifier.predict([r["response"] for r in results]) if classifier else [None] * len(results)
+    labels = []
+    for r, pred in zip(results, predicted):
+        if not r["response"].strip() or safe_kind(r["response"]):
+            labels.append(0)
+        else:
+            asked = emotions.emotion_id(r["emotion"])
+            labels.append(1 + int(pred == asked) if pred is not None else 1)
+    return labels, predicted
+
+
+def summarize(results, classifier=None):
+    """Per-emotion figures of decode results: n, safe share, proxy score and emotion accuracy."""
+    labels, predicted = proxy_labels(results, classifier)
+    by_emotion = collections.defaultdict(list)
+    for r, label, pred in zip(results, labels, predicted):
+        by_emotion[emotions.emotion_id(r["emotion"])].append((r, label, pred))
+    out = {}
+    for eid in sorted(by_emotion):
+        rows = by_emotion[eid]
+        safe = sum(1 for r, _, _ in rows if safe_kind(r["response"]))
+        entry = {"n": len(rows), "safe_share": round(safe / len(rows), 4)}
+        if classifier is not None:
+            entry["proxy_score"] = round(cecg_score([label for _, label, _ in rows]), 4)
+            entry["emotion_accuracy"] = round(sum(1 for _, _, p in rows if p == eid) / len(rows), 4)
+        out[emotions.NAMES[eid]] = entry
+    return out
+
+
+def write_sheet(results, path, classifier=None):
+    """Annotation sheet (CSV): one row per response; safe responses are pre-labelled 0."""
+    labels, predicted = proxy_labels(results, classifier)
+    with io_utils.atomic_open(path) as f:
+        writer = csv.DictWriter(f, SHEET_COLUMNS)
+        writer.writeheader()
+        for r, label, pred in zip(results, labels, predicted):
+            kind = safe_kind(r["response"])
+            writer.writerow({"post": r["post"], "emotion": r["emotion"], "response": r["response"],
+                             "safe": kind or "", "proxy_emotion": "" if pred is None else emotions.NAMES[pred],
+                             "proxy_label": label if classifier else "", "label": 0 if kind else ""})
+
+
+def score_sheet(path):
+    """{emotion name: score} of a filled sheet; safe responses count 0 whatever their label."""
+    by_emotion = collections.defaultdict(list)
+    with open(path, encoding="utf-8", newline="") as f:
+        for line, row in enumerate(csv.DictReader(f), 2):
+            where = f"{path}:{line}"
+            label = (row.get("label") or "").strip()
+            if label not in ("0", "1", "2"):
+                raise InputError(f"{where}: label must be 0, 1 or 2, got {label!r}")
+            eid = emotions.emotion_id(row.get("emotion", ""), where)
+            by_emotion[eid].append(0 if safe_kind(row.get("response", "")) else int(label))
+    if not by_emotion:
+        raise InputError(f"{path}: no labelled rows")
+    return {emotions.NAMES[e]: round(cecg_score(v), 4) for e, v in sorted(by_emotion.items())}
+
+
+def evaluate(predictor, posts, classifier=None, use_retrieval=True, sheet_path=None):
+    """Generates N posts x 5 emotions with a CergPredictor and returns summarize(); optionally
+    writes the annotation sheet."""
+    rows = [(p, e) for p in posts for e in emotions.GENERATED]
+    results = predictor.respond_detailed([p for p, _ in rows], [e for _, e in rows], use_retrieval)
+    if sheet_path:
+        write_sheet(results, sheet_path, classifier)
+    return summarize(results, classifier)

@@ -1,0 +1,78 @@
+"""Builds CERG / P&E2R (and CERG's substitute masked LM) from saved settings; restores checkpoints."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from ecm_tf.cerg import char_vocab
+from ecm_tf.cerg import replacement
+from ecm_tf.cerg.cerg_model import CergModel
+from ecm_tf.cerg.pe2r_model import Pe2rModel
+from ecm_tf.errors import InputError
+
+FAMILIES = ("cerg", "pe2r")
+# Never generated: padding, unknown, _GO, [SEP], [MASK] and the emotion tokens (_EOS is allowed).
+FORBIDDEN_IDS = tuple(i for i in range(char_vocab.FIRST_CHAR_ID) if i != char_vocab.EOS_ID)
+
+
+def build(settings, vocab_size):
+    """CergModel or Pe2rModel for `settings` (a Config or the dict of a config.json), built."""
+    family = settings["model"]
+    max_chars = int(settings["cerg_max_chars"])
+    if family == "cerg":
+        model = CergModel(vocab_size, settings["cerg_hidden"], settings["cerg_layers"], settings["cerg_heads"],
+                          max_chars, dropout=settings["cerg_dropout"], name="cerg")
+    elif family == "pe2r":
+        model = Pe2rModel(vocab_size, settings["embed_dim"], settings["hidden"], settings["emotion_dim"],
+                          max_chars, name="pe2r")
+    else:
+        raise InputError(f"--model={family}: the CERG trainer handles {' or '.join(FAMILIES)}")
+    _call_once(model, max_chars)
+    return model
+
+
+def build_mlm(settings, vocab_size):
+    """The substitute masked LM of CERG's character replacement (replacement.py), built."""
+    mlm = replacement.substitute_mlm(vocab_size, settings["cerg_hidden"], settings["cerg_heads"],
+                                     int(settings["cerg_max_chars"]), dropout=settings["cerg_dropout"])
+    _call_once(mlm, int(settings["cerg_max_chars"]))
+    return mlm
+
+
+def _call_once(model, max_chars):
+    """Creates every variable (so that checkpoints restore eagerly and completely)."""
+    batch = {"emotion": np.zeros([1], np.int32), "post": np.full([1, max_chars], char_vocab.FIRST_CHAR_ID, np.int32),
+             "response": np.zeros([1, max_chars], np.int32)}
+    if isinstance(model, CergModel):
+        tokens, segments = model.sequence(batch["emotion"], batch["post"], batch["response"])
+        model(dict(tokens=tokens, segments=segments))
+    else:
+        model(batch)
+
+
+def variables(obj):
+    """{path without the owner's name: variable} of a Keras model or optimizer, for tf.train.Checkpoint.
+
+    (Keras 3 objects do not expose their nested layers to tf.train.Checkpoint reliably, so the
+    checkpoints track the variables by their Keras paths.)
+    """
+    return {v.path.split("/", 1)[-1]: v for v in obj.variables}
+
+
+def restore(model, model_dir):
+    """Restores the model weights of the latest checkpoint in model_dir (optimizer state ignored)."""
+    path = tf.train.latest_checkpoint(model_dir)
+    if path is None:
+        raise InputError(f"--model_dir={model_dir}: no checkpoint (train first)")
+    status = tf.train.Checkpoint(model=variables(model)).restore(path).expect_partial()
+    try:
+        status.assert_existing_objects_matched()
+    except AssertionError as e:
+        raise InputError(f"--model_dir={model_dir}: {path} does not match the model in config.json "
+                         f"({str(e).splitlines()[0]})") from None
+    return path
+
+
+def has_checkpoint(model_dir):
+    return os.path.isdir(model_dir) and tf.train.latest_checkpoint(model_dir) is not None

@@ -1,0 +1,110 @@
+"""CERG overfits a few pairs; beam decoding (with and without retrieval) reproduces them; the model
+folder reloads to identical outputs."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ecm_tf import config
+from ecm_tf.cerg import char_vocab
+from ecm_tf.cerg import data
+from ecm_tf.cerg import decode
+from ecm_tf.cerg import export
+from ecm_tf.cerg import train
+from ecm_tf.cerg.predictor import CergPredictor
+from ecm_tf.errors import InputError
+
+PAIRS = [("今天天气真好", "是啊出去玩吧", 1), ("我好难过", "别难过了抱抱", 2), ("气死我了", "谁惹你生气了", 4),
+         ("好开心啊", "哈哈恭喜你", 5), ("这个菜真难吃", "那就别吃了", 3), ("晚上吃什么", "吃火锅吧", 0)]
+
+
+def small_cfg(model_dir, **changes):
+    cfg = config.defaults().replace(
+        model="cerg", model_dir=str(model_dir), cerg_layers=2, cerg_hidden=64, cerg_heads=4, cerg_max_chars=8,
+        cerg_dropout=0.0, batch_size=6, max_steps=150, learning_rate=3e-3, log_every=1000,
+        steps_per_checkpoint=1000, steps_per_eval=1000, jit_compile=False, replace_ramp_steps=100,
+        vocab_size=1000, beam_size=2, retrieval_k=2, retrieval_weight=1.0)
+    return cfg.replace(**changes)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    model_dir = tmp_path_factory.mktemp("cerg")
+    cfg = small_cfg(model_dir, steps_per_eval=150)
+    pairs = [(list(p), list(r), e) for p, r, e in PAIRS]
+    vocab = char_vocab.build((chars for p, r, _ in pairs for chars in (p, r)), cfg.vocab_size)
+    vocab.save(cfg.model_dir)
+    dev = data.to_arrays(vocab, pairs[:2], cfg.cerg_max_chars)
+    trainer, stats = train.train(cfg, pairs, dev_arrays=dev, vocab=vocab, quiet=True)
+    return cfg, trainer, stats
+
+
+def test_training_writes_the_model_folder(trained):
+    cfg, _, stats = trained
+    assert stats["steps"] == 150 and stats["pairs"] == 6
+    assert stats["dev_loss"] < 0.2  # the dev pairs are training pairs here
+    for name in ("config.json", "char_vocab.txt", "retrieval_index.json", "train_stats.json", "checkpoint"):
+        assert os.path.exists(os.path.join(cfg.model_dir, name)), name
+
+
+def test_teacher_forced_loss_is_near_zero(trained):
+    _, trainer, _ = trained
+    predictor = CergPredictor.load(trained[0].model_dir)
+    arrays = data.to_arrays(predictor.vocab, [(list(p), list(r), e) for p, r, e in PAIRS], 8)
+    batch = {k: tf.constant(v) for k, v in arrays.items()}
+    assert float(train.response_loss(trainer.model.batch_logits(batch), batch["target"])) < 0.2
+
+
+@pytest.mark.parametrize("use_retrieval", [True, False])
+def test_beam_search_reproduces_the_training_responses(trained, use_retrieval):
+    predictor = CergPredictor.load(trained[0].model_dir)
+    out = predictor.respond([p for p, _, _ in PAIRS], [e for _, _, e in PAIRS], use_retrieval=use_retrieval)
+    assert out == [r for _, r, _ in PAIRS]
+
+
+def test_reloaded_folder_gives_identical_outputs(trained):
+    cfg, trainer, _ = trained
+    first, second = CergPredictor.load(cfg.model_dir), CergPredictor.load(cfg.model_dir)
+    arrays = data.to_arrays(first.vocab, [(list(p), list(r), e) for p, r, e in PAIRS], 8)
+    batch = {k: tf.constant(v) for k, v in arrays.items()}
+    np.testing.assert_array_equal(first.model.batch_logits(batch).numpy(), trainer.model.batch_logits(batch).numpy())
+    posts = [p for p, _, _ in PAIRS]
+    assert first.respond_detailed(posts, ["Sad"] * 6) == second.respond_detailed(posts, ["Sad"] * 6)
+
+
+def test_decode_mode_writes_json_lines(trained, tmp_path):
+    cfg, _, _ = trained
+    posts = tmp_path / "posts.txt"
+    posts.write_text("我好难过\n好开心啊\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    decode.run(cfg.replace(input=str(posts), input_format="lines", emotion="Sad,Happy", output=str(out)))
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["post"], r["emotion"]) for r in rows] == [("我好难过", "Sad"), ("我好难过", "Happy"),
+                                                          ("好开心啊", "Sad"), ("好开心啊", "Happy")]
+    assert rows[0]["response"] == "别难过了抱抱" and len(rows[0]["retrieved"]) == 2
+    assert all(len(r["candidates"]) == 2 for r in rows)
+
+
+def test_bad_inputs_are_input_errors(trained, tmp_path):
+    predictor = CergPredictor.load(trained[0].model_dir)
+    with pytest.raises(InputError, match="unknown emotion"):
+        predictor.respond(["你好"], ["Fear"])
+    with pytest.raises(InputError, match="empty post"):
+        predictor.respond(["  "], ["Sad"])
+    with pytest.raises(InputError, match="no config.json"):
+        CergPredictor.load(str(tmp_path))
+
+
+def test_saved_model_export_matches_the_predictor(trained, tmp_path):
+    cfg, _, _ = trained
+    predictor = CergPredictor.load(cfg.model_dir)
+    module = tf.saved_model.load(export.export(cfg.model_dir, str(tmp_path / "saved")))
+    assert (tmp_path / "saved" / "char_vocab.txt").exists()
+    post = data.encode_posts(predictor.vocab, [list("我好难过")], 8)
+    out = module.serve(tf.constant([2]), tf.constant(post))
+    expected = predictor.candidates(["我好难过"], [2])[0]
+    assert [predictor.vocab.chars(ids) for ids in out["ids"].numpy()[0]] == [c for c, _, _ in expected]
+    np.testing.assert_allclose(out["scores"].numpy()[0], [s for _, s, _ in expected], rtol=1e-5)

@@ -58,6 +58,15 @@ def defaults():
     return Config({n: ecm_flags.FLAGS[n].default for n in ecm_flags.defined_names()})
 
 
+def saved_model_family(model_dir):
+    """The `model` setting (ecm, cerg, pe2r) saved in model_dir/config.json; "ecm" when absent."""
+    path = os.path.join(model_dir, "config.json")
+    if not os.path.exists(path):
+        return "ecm"
+    with open(path, encoding="utf-8") as f:
+        return json.load(f).get("model", "ecm")
+
+
 def load_model_config(cfg, model_dir=None):
     """Returns `cfg` with the model-defining settings replaced by those saved in model_dir/config.json."""
     from ecm_tf import flags as ecm_flags

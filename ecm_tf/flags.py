@@ -134,7 +134,7 @@ MODEL_FLAGS = (
     "selector_loss", "imemory_norm", "imemory_decay_padding", "reverse_encoder_input", "attention_mask_pad",
     "selector_loss_weight", "imemory_loss_weight", "vocab_size", "max_post_len", "max_response_len",
     "token_level", "data_dir", "bucket_boundaries", "cerg_layers", "cerg_hidden", "cerg_heads",
-    "cerg_max_chars", "replace_rate", "replace_ramp_steps", "retrieval_k", "retrieval_weight",
+    "cerg_max_chars", "cerg_dropout", "replace_rate", "replace_ramp_steps",
     "classifier", "clf_vocab_size", "clf_embed_dim", "clf_hidden",
 )
 

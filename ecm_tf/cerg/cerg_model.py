@@ -73,7 +73,9 @@ class CergModel(keras.Model):
 
     def output_logits(self, x):
         """Logits [..., V] of final hidden states x [..., H] (output layer tied to the token embeddings)."""
-        return tf.einsum("...h,vh->...v", x, self.embeddings.token_table) + self.output_bias
+        flat = tf.reshape(x, [-1, self.hidden])  # [N, H]
+        logits = tf.matmul(flat, self.embeddings.token_table, transpose_b=True) + self.output_bias  # [N, V]
+        return tf.reshape(logits, tf.concat([tf.shape(x)[:-1], [self.vocab_size]], 0))
 
     def hidden_states(self, inputs, training=False):
         """Final hidden states [B, L, H] of inputs {"tokens", "segments"} [B, L]."""

@@ -71,6 +71,10 @@ def _progress(done, total):
 
 
 def run(cfg):
+    if config.saved_model_family(cfg.model_dir) in ("cerg", "pe2r"):
+        from ecm_tf.cerg import decode as cerg_decode
+
+        return cerg_decode.run(cfg)
     emotion_ids = emotion_list(cfg.emotion)
     posts = read_posts(cfg.input)
     settings = model_config(cfg)

@@ -18,6 +18,7 @@ import tempfile
 
 import tensorflow as tf
 
+from ecm_tf import config
 from ecm_tf import emotions as emotion_lib
 from ecm_tf.data import pipeline
 from ecm_tf.data.vocab import EOS_ID, PAD_ID, UNK_ID
@@ -121,6 +122,12 @@ def run(cfg):
     if not cfg.export_dir:
         raise InputError("--export_dir: the SavedModel folder to write (e.g. runs/builtin/export/1)")
     _check_new(os.path.abspath(cfg.export_dir))
+    if config.saved_model_family(cfg.model_dir) in ("cerg", "pe2r"):
+        from ecm_tf.cerg import export as cerg_export
+
+        path = cerg_export.export(cfg.model_dir, cfg.export_dir)
+        print(f"exported {cfg.model_dir} -> {path} (transformer + beam search; BM25 rerank stays in CergPredictor)")
+        return
     decoder, model_cfg = load_decoder(cfg)
     module = ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
     path = export(module, cfg.export_dir)

@@ -229,4 +229,8 @@ def train(cfg):
 
 
 def run(cfg):
+    if cfg.model in ("cerg", "pe2r"):
+        from ecm_tf.cerg import train as cerg_train
+
+        return cerg_train.run(cfg)
     train(cfg)

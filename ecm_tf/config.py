@@ -5,7 +5,6 @@ settings (flags.MODEL_FLAGS) are written to `model_dir/config.json` by training 
 by eval/decode/export with `load_model_config`, so a model is always rebuilt as trained.
 """
 
-import json
 import os
 
 from ecm_tf.errors import InputError
@@ -63,8 +62,7 @@ def saved_model_family(model_dir):
     path = os.path.join(model_dir, "config.json")
     if not os.path.exists(path):
         return "ecm"
-    with open(path, encoding="utf-8") as f:
-        return json.load(f).get("model", "ecm")
+    return io_utils.read_json(path).get("model", "ecm")
 
 
 def load_model_config(cfg, model_dir=None):
@@ -75,6 +73,5 @@ def load_model_config(cfg, model_dir=None):
     path = os.path.join(model_dir, "config.json")
     if not os.path.exists(path):
         raise InputError(f"--model_dir={model_dir}: no config.json (is this a trained model folder?)")
-    with open(path, encoding="utf-8") as f:
-        saved = json.load(f)
+    saved = io_utils.read_json(path)
     return cfg.replace(**{k: saved[k] for k in ecm_flags.MODEL_FLAGS if k in saved})

@@ -44,23 +44,36 @@ def write_json(path, obj):
         f.write("\n")
 
 
-def read_lines(path):
-    """Reads a UTF-8 text file as lines, with an error naming file:line on invalid UTF-8."""
+def read_text(path):
+    """A whole UTF-8 file as str (BOM dropped); InputError naming file:line on invalid UTF-8."""
     from ecm_tf.errors import InputError
 
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such file")
-    with open(path, "rb") as f:
-        raw = f.read()
-    lines = raw.split(b"\n")
-    out = []
-    for i, b in enumerate(lines, 1):
-        try:
-            out.append(b.decode("utf-8").rstrip("\r"))
-        except UnicodeDecodeError as e:
-            raise InputError(f"{path}:{i}: invalid UTF-8 ({e.reason} at byte {e.start})") from None
-    if out and out[-1] == "":
-        out.pop()
-    if out and out[0].startswith("\ufeff"):
-        out[0] = out[0][1:]
-    return out
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: invalid UTF-8 ({e.reason} at byte {e.start})") from None
+    return text.lstrip("\ufeff")
+
+
+def read_json(path):
+    """A JSON file; InputError naming file:line when it is missing or malformed."""
+    from ecm_tf.errors import InputError
+
+    try:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}:{e.lineno}: malformed JSON ({e.msg}, column {e.colno})") from None
+
+
+def read_lines(path):
+    """Reads a UTF-8 text file as lines, with an error naming file:line on invalid UTF-8."""
+    lines = read_text(path).split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]

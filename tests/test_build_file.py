@@ -67,7 +67,7 @@ def expected_build():
            'load("@pip//:requirements.bzl", "requirement")', "",
            'package(default_visibility = ["//visibility:public"])', ""]
     for rel in python_files("ecm_tf"):
-        out += [f"py_library(", f'    name = "{_target(rel)}",', f'    srcs = ["{rel.as_posix()}"],',
+        out += ["py_library(", f'    name = "{_target(rel)}",', f'    srcs = ["{rel.as_posix()}"],',
                 f"    deps = {_fmt_list(_deps(REPO / rel))},", ")", ""]
     out += ["py_binary(", '    name = "main",', '    srcs = ["ecm_tf/main.py"],', '    main = "ecm_tf/main.py",',
             '    data = glob(["flags/*.flags"]),', '    deps = [":ecm_tf_main"],', ")", ""]

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from ecm_tf.layers.attention import BahdanauAttention
 from ecm_tf.layers.ecm_decoder_cell import ECMDecoderCell

@@ -11,12 +11,12 @@ best candidate (highest cumulative log-probability). BM25 cannot run inside a TF
 retrieval lives here, in Python, beside the model.
 """
 
-import json
 import os
 
 import tensorflow as tf
 
 from ecm_tf import emotions
+from ecm_tf import io_utils
 from ecm_tf.cerg import char_vocab
 from ecm_tf.cerg import data
 from ecm_tf.cerg import models
@@ -62,11 +62,7 @@ class CergPredictor:
         path = os.path.join(model_dir, "config.json")
         if not os.path.exists(path):
             raise InputError(f"--model_dir={model_dir}: no config.json (is this a trained model folder?)")
-        try:
-            with open(path, encoding="utf-8") as f:
-                settings = json.load(f)
-        except ValueError as e:
-            raise InputError(f"{path}: malformed JSON ({e})") from None
+        settings = io_utils.read_json(path)
         if settings.get("model") not in models.FAMILIES:
             raise InputError(f"{path}: model {settings.get('model')!r} is not a CERG or P&E2R model")
         vocab = char_vocab.CharVocab.load(model_dir)

@@ -5,7 +5,6 @@ word-segmented (space-joined jieba) text, ready for --mode=prep.
 """
 
 import collections
-import sys
 import time
 
 from ecm_tf import emotions

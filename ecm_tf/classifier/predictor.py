@@ -5,12 +5,12 @@ gives a NeuralClassifier over its SavedModel, after checking that vocab.txt is t
 weights were trained with (size and SHA-256 in config.json and inside the SavedModel).
 """
 
-import json
 import os
 
 import numpy as np
 
 from ecm_tf import emotions
+from ecm_tf import io_utils
 from ecm_tf.classifier import data as data_lib
 from ecm_tf.classifier.lexicon import LexiconClassifier
 from ecm_tf.classifier.vocabulary import Vocabulary
@@ -73,11 +73,7 @@ def load_classifier(model_dir):
     path = os.path.join(model_dir, CONFIG)
     if not os.path.exists(path):
         raise InputError(f"--model_dir={model_dir}: no {CONFIG} (is this a trained classifier folder?)")
-    try:
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-    except ValueError as e:
-        raise InputError(f"{path}: malformed JSON ({e})") from None
+    config = io_utils.read_json(path)
     kind = config.get("classifier")
     if kind == "lexicon":
         return LexiconClassifier()

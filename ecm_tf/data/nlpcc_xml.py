@@ -7,23 +7,15 @@ that attribute (or with "none") are Other; fear and surprise sentences are dropp
 import xml.etree.ElementTree as ET
 
 from ecm_tf import emotions
+from ecm_tf import io_utils
 from ecm_tf.errors import InputError
 
 
 def read_nlpcc_xml(path):
     """Returns a list of (raw_text, emotion_id) for every usable sentence of `path`."""
+    text = io_utils.read_text(path)
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})") from None
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: invalid UTF-8") from None
-    try:
-        root = ET.fromstring(raw)
+        root = ET.fromstring(text)
     except ET.ParseError as e:
         raise InputError(f"{path}:{e.position[0]}: malformed XML ({e.msg if hasattr(e, 'msg') else e})") from None
     out = []

@@ -30,28 +30,6 @@ FORMATS = ("auto", "ecm", "pairs", "tsv", "lccc", "nlpcc_xml", "lines")
 SENTENCE_FORMATS = ("nlpcc_xml", "lines")
 
 
-def _read_text(path):
-    """Whole file as str; InputError with file:line on a missing file or invalid UTF-8."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: invalid UTF-8 ({e.reason} at byte {e.start})") from None
-    return text.lstrip("\ufeff")
-
-
-def _load_json(path):
-    try:
-        return json.loads(_read_text(path))
-    except json.JSONDecodeError as e:
-        raise InputError(f"{path}:{e.lineno}: malformed JSON ({e.msg}, column {e.colno})") from None
-
-
 def _utterance(item, where, what):
     """Checks `[text, label, ...]` and returns (text, emotion_id)."""
     if not (isinstance(item, list) and len(item) >= 2 and isinstance(item[0], str)):
@@ -76,7 +54,7 @@ def _top_list(data, path, expected):
 
 def read_ecm_json(path):
     """Original ECM release format; records are numbered from 1."""
-    data = _top_list(_load_json(path), path, "[post, [responses]] records")
+    data = _top_list(io_utils.read_json(path), path, "[post, [responses]] records")
     pairs = []
     for k, rec in enumerate(data, 1):
         where = at(path, record=k)
@@ -93,7 +71,7 @@ def read_ecm_json(path):
 
 def read_pairs_json(path):
     """NLPCC 2017 ECG / NTCIR-14 CECG pair format (one or two labels per utterance)."""
-    data = _top_list(_load_json(path), path, "[[post, label], [response, label]] records")
+    data = _top_list(io_utils.read_json(path), path, "[[post, label], [response, label]] records")
     pairs = []
     for k, rec in enumerate(data, 1):
         where = at(path, record=k)
@@ -107,7 +85,7 @@ def read_pairs_json(path):
 
 def _sniff_json(path):
     """'ecm' when the second element of the first record is a list of utterances, else 'pairs'."""
-    data = _load_json(path)
+    data = io_utils.read_json(path)
     if isinstance(data, list) and data and isinstance(data[0], list) and len(data[0]) == 2:
         second = data[0][1]
         if isinstance(second, list) and second and isinstance(second[0], list):

@@ -14,10 +14,11 @@ from ecm_tf import io_utils
 class Config:
     """Immutable mapping of setting name -> value."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "_explicit")
 
-    def __init__(self, values):
+    def __init__(self, values, explicit=()):
         object.__setattr__(self, "_values", dict(values))
+        object.__setattr__(self, "_explicit", frozenset(explicit))
 
     def __getattr__(self, name):
         try:
@@ -31,6 +32,10 @@ class Config:
     def __contains__(self, name):
         return name in self._values
 
+    def is_set(self, name):
+        """True when the setting was given on the command line or in a flag file (not a default)."""
+        return name in self._explicit
+
     def to_dict(self):
         return dict(self._values)
 
@@ -38,7 +43,7 @@ class Config:
         """A new Config with some values changed (the original is untouched)."""
         values = dict(self._values)
         values.update(changes)
-        return Config(values)
+        return Config(values, self._explicit)
 
     def save(self, folder, name="config.json"):
         io_utils.write_json(os.path.join(folder, name), self._values)
@@ -47,7 +52,8 @@ class Config:
 def from_flags():
     from ecm_tf import flags as ecm_flags
 
-    return Config({n: ecm_flags.FLAGS[n].value for n in ecm_flags.defined_names()})
+    names = ecm_flags.defined_names()
+    return Config({n: ecm_flags.FLAGS[n].value for n in names}, [n for n in names if ecm_flags.FLAGS[n].present])
 
 
 def defaults():

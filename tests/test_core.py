@@ -90,3 +90,17 @@ def test_atomic_output_gets_the_usual_file_mode(tmp_path):
     finally:
         os.umask(old)
     assert (os.stat(tmp_path / "x.json").st_mode & 0o777) == 0o644
+
+
+def test_config_remembers_which_flags_were_given():
+    from ecm_tf import flags as ecm_flags
+
+    fv = ecm_flags.FLAGS
+    saved = fv["beam_size"].value, fv["beam_size"].present
+    try:
+        fv["beam_size"].parse("2")
+        cfg = config.from_flags()
+    finally:
+        fv["beam_size"].value, fv["beam_size"].present = saved
+    assert cfg.beam_size == 2 and cfg.is_set("beam_size") and not cfg.is_set("batch_size")
+    assert cfg.replace(hidden=8).is_set("beam_size")

@@ -43,8 +43,9 @@ def read_posts(cfg, settings):
 
 def decode(cfg, predictor=None):
     """Returns the result dicts for every post x emotion (module docstring)."""
-    predictor = predictor or CergPredictor.load(cfg.model_dir, beam_size=cfg.beam_size,
-                                                retrieval_k=cfg.retrieval_k, retrieval_weight=cfg.retrieval_weight)
+    # Decode settings saved at training time apply unless given on this command line.
+    overrides = {n: getattr(cfg, n) for n in ("beam_size", "retrieval_k", "retrieval_weight") if cfg.is_set(n)}
+    predictor = predictor or CergPredictor.load(cfg.model_dir, **overrides)
     posts = read_posts(cfg, predictor.settings)
     emotion_ids = emotions.parse_emotion_list(cfg.emotion)
     rows = [(p, e) for p in posts for e in emotion_ids]

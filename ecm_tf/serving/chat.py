@@ -32,7 +32,8 @@ def _cerg_responder(cfg):
     """The same for a CERG / P&E2R folder (BM25 rerank unless --no_retrieval)."""
     from ecm_tf.cerg.predictor import CergPredictor
 
-    predictor = CergPredictor.load(cfg.model_dir)
+    overrides = {n: getattr(cfg, n) for n in ("beam_size", "retrieval_k", "retrieval_weight") if cfg.is_set(n)}
+    predictor = CergPredictor.load(cfg.model_dir, **overrides)
 
     def respond(line, where, emotion_ids):
         responses = predictor.respond([line] * len(emotion_ids), emotion_ids, use_retrieval=not cfg.no_retrieval)
@@ -47,7 +48,7 @@ def run(cfg):
     respond = _cerg_responder(cfg) if family in ("cerg", "pe2r") else _ecm_responder(cfg)
     interactive = sys.stdin.isatty()
     width = max(len(emotions.NAMES[e]) for e in emotion_ids)
-    print(f"ECM chat ({cfg.model_dir}): type a post, empty line to quit.", flush=True)
+    print(f"{family.upper()} chat ({cfg.model_dir}): type a post, empty line to quit.", flush=True)
     turn = 0
     while True:
         if interactive:

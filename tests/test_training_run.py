@@ -78,3 +78,44 @@ def test_plateau_decay_rule():
     assert not decay.update(3.5)
     assert decay.update(3.5)  # mean 3.5 > max(2, 1, 3)
     assert float(lr.numpy()) == 0.5
+
+
+def test_nan_loss_stops_with_step_and_batch_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    train_lib.train(tiny(tmp_path, max_steps=2))
+    good = {v.path: v.numpy() for v in ecm_model.load(tiny(tmp_path), str(tmp_path))[0].weights}
+    real_loss = train_lib.ecm_loss
+
+    def nan_loss(outputs, batch, cfg):
+        parts = dict(real_loss(outputs, batch, cfg))
+        parts["loss"] = parts["loss"] + float("nan")
+        return parts
+
+    monkeypatch.setattr(train_lib, "ecm_loss", nan_loss)
+    with pytest.raises(InputError, match=r"loss is nan at step 3 \(batch of 8 pairs, post lengths \d+-\d+.*emotions .*"
+                                         r"the last good checkpoint \(.*ckpt-2\) is kept"):
+        train_lib.train(tiny(tmp_path, max_steps=4))
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-2")
+    reloaded, _ = ecm_model.load(tiny(tmp_path), str(tmp_path))
+    for v in reloaded.weights:
+        np.testing.assert_array_equal(v.numpy(), good[v.path])
+
+
+def test_pretrained_embeddings_set_the_known_words(tmp_path, capsys):
+    from ecm_tf.data import vocab as vocab_lib
+
+    post_vocab, response_vocab = vocab_lib.load_pair(str(FIXTURE))
+    word = next(w for w in post_vocab.word_list[4:] if w in set(response_vocab.word_list))
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text(f"2 8\n{word} " + " ".join(["0.5"] * 8) + "\n不在词表里的词 " + " ".join(["9"] * 8) + "\n",
+                       encoding="utf-8")
+    trainer = train_lib.train(tiny(tmp_path / "m", max_steps=0, pretrained_embeddings=str(vectors)))
+    assert "1/" in capsys.readouterr().out
+    for layer, voc in ((trainer.model.post_embedding, post_vocab), (trainer.model.response_embedding, response_vocab)):
+        matrix = layer.embeddings.numpy()
+        np.testing.assert_array_equal(matrix[voc.word_list.index(word)], np.full(8, 0.5, np.float32))
+        others = np.delete(matrix, voc.word_list.index(word), axis=0)
+        assert np.abs(others).max() <= np.sqrt(3.0 / 8) + 1e-6  # U(-sqrt(3/d), sqrt(3/d)) for the rest
+    bad = tmp_path / "bad.txt"
+    bad.write_text(f"{word} 0.1 0.2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=rf"{bad}:1: expected a word and 8 numbers \(--embed_dim=8\), got 2"):
+        train_lib.train(tiny(tmp_path / "m2", max_steps=0, pretrained_embeddings=str(bad)))

@@ -129,6 +129,17 @@ class Trainer:
         return out
 
 
+def describe_batch(batch):
+    """A short description of a training batch for error messages (size, lengths, emotions)."""
+    if not isinstance(batch.get("post"), tf.Tensor):  # a distributed (per-replica) batch
+        return "distributed batch"
+    post_len, response_len = batch["post_len"].numpy(), batch["response_len"].numpy()
+    counts = np.bincount(batch["emotion"].numpy(), minlength=emotions.NUM_EMOTIONS)
+    return (f"batch of {len(post_len)} pairs, post lengths {post_len.min()}-{post_len.max()}, response lengths "
+            f"{response_len.min()}-{response_len.max()}, emotions "
+            + ", ".join(f"{emotions.emotion_name(e)} {n}" for e, n in enumerate(counts) if n))
+
+
 def _scalar(name, value):
     """tf.summary.scalar without the tensorboard package: a float32 scalar tagged for the Scalars dashboard."""
     metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
@@ -186,8 +197,9 @@ def train(cfg):
             break
         metrics = {k: float(v) for k, v in trainer.train_step(batch).items()}
         if not math.isfinite(metrics["loss"]):
-            raise InputError(f"training diverged: loss is {metrics['loss']} at step {step + 1}; stopped, the last "
-                             f"good checkpoint ({trainer.manager.latest_checkpoint or 'none'}) is kept")
+            raise InputError(f"training diverged: loss is {metrics['loss']} at step {step + 1} ({describe_batch(batch)}); "
+                             f"stopped without saving, the last good checkpoint "
+                             f"({trainer.manager.latest_checkpoint or 'none'}) is kept")
         trainer.step.assign_add(1)
         step += 1
         if trainer.plateau.update(metrics["loss"]):

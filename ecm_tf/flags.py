@@ -9,7 +9,7 @@ from absl import flags
 
 MODES = (
     "prep", "train_classifier", "classify", "annotate", "interaction",
-    "train", "decode", "eval", "eval_sheet", "eval_score", "export", "client", "chat",
+    "train", "decode", "eval", "eval_sheet", "eval_score", "cecg_sheet", "cecg_score", "export", "client", "chat",
 )
 
 # --- general -----------------------------------------------------------------------------
@@ -109,8 +109,9 @@ flags.DEFINE_integer("top_k", 5, "Responses returned per post and emotion.")
 flags.DEFINE_integer("max_decode_len", 0, "Maximum response length; 0 = the bucket size of the post, as the original.")
 flags.DEFINE_string("emotion", "all", "Emotion name(s) to generate, comma separated, or 'all' (Like..Happy).")
 flags.DEFINE_integer("num_posts", 200, "Posts sampled for an evaluation sheet (paper: 200).")
+flags.DEFINE_integer("eval_posts", 0, "--mode=eval: distinct posts decoded (seeded sample; 0 = all of the split).")
 flags.DEFINE_list("systems", [], "Decode outputs (JSON lines of --mode=decode), one per system, for --mode=eval_sheet.")
-flags.DEFINE_list("sheets", [], "Filled annotation sheets (CSV) for --mode=eval_score.")
+flags.DEFINE_list("sheets", [], "Filled annotation sheets (CSV) for --mode=eval_score or --mode=cecg_score.")
 flags.DEFINE_string("server_url", "http://localhost:8501/v1/models/ecm:predict", "TF Serving REST endpoint for --mode=client.")
 
 # --- CERG and P&E2R (issue: CERG) ---------------------------------------------------------

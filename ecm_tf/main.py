@@ -30,6 +30,8 @@ MODES = {
     "eval": "ecm_tf.evaluation.evaluate",
     "eval_sheet": "ecm_tf.evaluation.sheets",
     "eval_score": "ecm_tf.evaluation.score",
+    "cecg_sheet": "ecm_tf.cerg.cecg_sheet",
+    "cecg_score": "ecm_tf.cerg.cecg_score",
     "export": "ecm_tf.serving.export",
     "client": "ecm_tf.serving.client",
     "chat": "ecm_tf.serving.chat",

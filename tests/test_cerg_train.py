@@ -1,6 +1,7 @@
 """CERG overfits a few pairs; beam decoding (with and without retrieval) reproduces them; the model
 folder reloads to identical outputs."""
 
+import csv
 import json
 import os
 
@@ -9,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from ecm_tf import config
+from ecm_tf.cerg import cecg_sheet
 from ecm_tf.cerg import char_vocab
 from ecm_tf.cerg import data
 from ecm_tf.cerg import decode
@@ -16,6 +18,7 @@ from ecm_tf.cerg import export
 from ecm_tf.cerg import train
 from ecm_tf.cerg.predictor import CergPredictor
 from ecm_tf.errors import InputError
+from conftest import run_cli
 
 PAIRS = [("今天天气真好", "是啊出去玩吧", 1), ("我好难过", "别难过了抱抱", 2), ("气死我了", "谁惹你生气了", 4),
          ("好开心啊", "哈哈恭喜你", 5), ("这个菜真难吃", "那就别吃了", 3), ("晚上吃什么", "吃火锅吧", 0)]
@@ -108,3 +111,62 @@ def test_saved_model_export_matches_the_predictor(trained, tmp_path):
     expected = predictor.candidates(["我好难过"], [2])[0]
     assert [predictor.vocab.chars(ids) for ids in out["ids"].numpy()[0]] == [c for c, _, _ in expected]
     np.testing.assert_allclose(out["scores"].numpy()[0], [s for _, s, _ in expected], rtol=1e-5)
+
+
+@pytest.mark.parametrize("retrieval_flag", [[], ["--no_retrieval"]])
+def test_decode_command_line_with_and_without_retrieval(trained, tmp_path, retrieval_flag):
+    cfg, _, _ = trained
+    posts = tmp_path / "posts.txt"
+    posts.write_text("气死我了\n好开心啊\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = run_cli("--mode=decode", f"--model_dir={cfg.model_dir}", f"--input={posts}", "--input_format=lines",
+                   "--emotion=Angry,Happy", f"--output={out}", *retrieval_flag)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert ("retrieval off" if retrieval_flag else "retrieval on") in proc.stderr
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["post"], r["emotion"]) for r in rows] == [("气死我了", "Angry"), ("气死我了", "Happy"),
+                                                          ("好开心啊", "Angry"), ("好开心啊", "Happy")]
+    assert rows[0]["response"] == "谁惹你生气了" and rows[3]["response"] == "哈哈恭喜你"
+    assert all(len(r["retrieved"]) == (0 if retrieval_flag else 2) for r in rows)
+
+
+def test_cecg_sheet_then_cecg_score(trained, tmp_path):
+    cfg, _, _ = trained
+    posts = tmp_path / "posts.txt"
+    posts.write_text("我好难过\n好开心啊\n", encoding="utf-8")
+    sheet = tmp_path / "sheet.csv"
+    cecg_sheet.run(cfg.replace(input=str(posts), input_format="lines", output=str(sheet), emotion="all",
+                               classifier_dir=str(tmp_path / "none")))  # lexicon classifier fallback
+    with open(sheet, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["post"], r["emotion"]) for r in rows] == [
+        (p, e) for p in ("我好难过", "好开心啊") for e in ("Like", "Sad", "Disgust", "Angry", "Happy")]
+    assert rows[1]["response"] == "别难过了抱抱"
+    summary = json.loads((tmp_path / "sheet.csv.json").read_text(encoding="utf-8"))
+    assert summary["posts"] == 2 and summary["per_emotion"]["Overall"]["n"] == 10
+    assert set(summary["per_emotion"]) == {"Like", "Sad", "Disgust", "Angry", "Happy", "Overall"}
+    # An annotator labels Sad rows 2 and 1, Happy rows 1 and 0, the others 0.
+    labels = {("我好难过", "Sad"): "2", ("好开心啊", "Sad"): "1", ("我好难过", "Happy"): "1"}
+    for r in rows:
+        r["label"] = labels.get((r["post"], r["emotion"]), "0")
+    with open(sheet, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    proc = run_cli("--mode=cecg_score", f"--sheets={sheet}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # Sad (1 + 2*1) / 2 = 1.5, Happy (1 + 0) / 2 = 0.5; sum 2.0.
+    assert f"| {sheet} | 0.000 | 1.500 | 0.000 | 0.000 | 0.500 | 2.000 |" in proc.stdout
+    rows[0]["label"] = ""
+    with open(sheet, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    proc = run_cli("--mode=cecg_score", f"--sheets={sheet}")
+    assert proc.returncode == 2 and f"{sheet}:2: label must be 0, 1 or 2" in proc.stderr
+
+
+def test_cecg_sheet_refuses_an_ecm_folder(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model": "ecm"}), encoding="utf-8")
+    with pytest.raises(InputError, match="needs a CERG or P&E2R model folder"):
+        cecg_sheet.run(config.defaults().replace(model_dir=str(tmp_path)))

@@ -40,18 +40,25 @@ def build_mask(response_vocab, lexicon):
     return mask, empty
 
 
-def warn_empty(empty):
-    """Prints one warning line per emotion class without any emotion word in the vocabulary."""
+def warn_empty(empty, token_level="word"):
+    """Prints one warning line per emotion class without any emotion word in the vocabulary
+    (one note for character tokens, which the multi-character lexicon words rarely match)."""
+    if token_level == "char":
+        if empty:
+            print(f"note: external memory: character tokens match lexicon words of {len(empty)} of "
+                  f"{emotions.NUM_EMOTIONS} emotions only; the ECM external memory needs word tokens "
+                  f"(CERG and P&E2R do not use it)", file=sys.stderr, flush=True)
+        return
     for e in empty:
         print(f"warning: external memory: no {emotions.emotion_name(e)} word of the lexicon is in the "
               f"response vocabulary; the {emotions.emotion_name(e)} emotion vocabulary is empty",
               file=sys.stderr, flush=True)
 
 
-def build(response_vocab, ememory_words=""):
+def build(response_vocab, ememory_words="", token_level="word"):
     """build_mask from the DUTIR lexicon or an `--ememory_words` JSON file, with warnings."""
     mask, empty = build_mask(response_vocab, lexicon_lib.load_lexicon(ememory_words))
-    warn_empty(empty)
+    warn_empty(empty, token_level)
     return mask, empty
 
 

@@ -181,11 +181,11 @@ def _vocabularies(cfg, train):
             raise InputError(f"--vocab_dir={cfg.vocab_dir}: {ememory.MASK_FILE} has {mask.shape[1]} columns "
                              f"but the response vocabulary {len(resp_vocab)} words")
         empty = [e for e in range(emotions.NUM_EMOTIONS) if not mask[e].any()]
-        ememory.warn_empty(empty)
+        ememory.warn_empty(empty, cfg.token_level)
         return post_vocab, resp_vocab, mask, empty
     post_vocab = vocab_lib.build((r["post_tokens"] for r in train), cfg.vocab_size)
     resp_vocab = vocab_lib.build((r["response_tokens"] for r in train), cfg.vocab_size)
-    mask, empty = ememory.build(resp_vocab, cfg.ememory_words)
+    mask, empty = ememory.build(resp_vocab, cfg.ememory_words, cfg.token_level)
     return post_vocab, resp_vocab, mask, empty
 
 

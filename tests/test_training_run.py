@@ -119,3 +119,17 @@ def test_pretrained_embeddings_set_the_known_words(tmp_path, capsys):
     bad.write_text(f"{word} 0.1 0.2\n", encoding="utf-8")
     with pytest.raises(InputError, match=rf"{bad}:1: expected a word and 8 numbers \(--embed_dim=8\), got 2"):
         train_lib.train(tiny(tmp_path / "m2", max_steps=0, pretrained_embeddings=str(bad)))
+
+
+@pytest.mark.parametrize("strategy", ["mirrored", "multi_worker"])
+def test_distribution_strategies_train_and_checkpoint(tmp_path, strategy):
+    from conftest import run_cli
+
+    proc = run_cli("--mode=train", "--flagfile=flags/ecm.flags", "--flagfile=flags/smoke.flags",
+                   f"--data_dir={FIXTURE}", f"--model_dir={tmp_path}", "--max_steps=4", "--bucket_boundaries=",
+                   "--batch_size=8", "--log_every=2", "--steps_per_checkpoint=4", f"--strategy={strategy}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    losses = [float(line.split(" loss ")[1].split()[0]) for line in proc.stdout.splitlines() if " loss " in line]
+    assert len(losses) == 2 and all(np.isfinite(losses))
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-4")
+    assert json.loads((tmp_path / "config.json").read_text())["strategy"] == strategy

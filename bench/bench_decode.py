@@ -1,6 +1,6 @@
 """Beam-search decoding speed at the paper's configuration, next to its FLOP floor.
 
-    python bench/bench_decode.py [--steps_runs=5] [--batch_posts=16]
+    python -m bench.bench_decode [--runs=5] [--batch_posts=16]
 
 Model: ECM with all three components, vocabulary 40,000 (post and response), embeddings 100,
 GRU 256 x 2 layers, emotion embedding 100, random weights (speed does not depend on them).
@@ -12,14 +12,12 @@ Figures:
     2 x kernel size per beam row, plus the attention over the post) / the matmul rate of this
     machine, measured in this run on the dominant shape ([20, 256] x [256, 40000]);
   - batched throughput: --batch_posts posts at once (rows = posts x beam), posts per second.
-Prints a table and appends JSON lines to bench/results.jsonl.
+Prints a table and appends JSON lines to bench/results.jsonl (bench "decode", config "paper",
+model "ecm"): decode_beam20_s_per_post, decode_flop_floor_s, decode_beam20_posts_per_s_batched.
 """
 
 import argparse
-import datetime
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -31,25 +29,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
 
+from bench import common  # noqa: E402
 from ecm_tf import config  # noqa: E402
-from ecm_tf import io_utils  # noqa: E402
 from ecm_tf.decoding.beam_search import beam_search, tile_beam  # noqa: E402
 from ecm_tf.models import ecm_model  # noqa: E402
 
 VOCAB, BEAM, POST_LEN, MAX_LEN = 40000, 20, 10, 12
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.jsonl")
 # Per-step kernels are decoder-side; the attention key projection is computed once per post.
 STEP_SCOPES = ("ecm_model/decoder/", "ecm_model/attention/query", "ecm_model/output/")
-
-
-def machine():
-    cpu = platform.processor() or platform.machine()
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as f:
-            names = [l.split(":", 1)[1].strip() for l in f if l.startswith("model name")]
-        cpu = names[0] if names else cpu
-    gpus = tf.config.list_physical_devices("GPU")
-    return f"{cpu}, {os.cpu_count()} cores" + (f", {len(gpus)} GPU" if gpus else ", no GPU")
 
 
 def step_flops_per_row(model, hidden):
@@ -60,7 +47,7 @@ def step_flops_per_row(model, hidden):
     return 2 * params + attention
 
 
-def matmul_rate(rows, hidden, runs=20):
+def dominant_matmul_rate(rows, hidden, runs=20):
     """FLOP/s of [rows, hidden] x [hidden, VOCAB], the decoder's dominant matmul."""
     a = tf.random.normal([rows, hidden])
     b = tf.random.normal([hidden, VOCAB])
@@ -121,37 +108,30 @@ def main():
     latency = timed(decode, post, np.array([5], np.int32), runs=args.runs)
     steps_run = int(steps.numpy())
     flops = step_flops_per_row(model, cfg.hidden) * BEAM * steps_run
-    rate = matmul_rate(BEAM, cfg.hidden)
+    rate = dominant_matmul_rate(BEAM, cfg.hidden)
     floor = flops / rate
 
     posts = rng.integers(4, VOCAB, size=[args.batch_posts, POST_LEN]).astype(np.int32)
     batched = timed(decode, posts, np.full([args.batch_posts], 5, np.int32), runs=max(2, args.runs // 2))
     throughput = args.batch_posts / batched
 
-    info = {"machine": machine(), "date": datetime.date.today().isoformat(),
-            "config": f"ECM vocab {VOCAB} embed {cfg.embed_dim} hidden {cfg.hidden}x{cfg.num_layers} beam {BEAM} "
-                      f"post {POST_LEN} max_len {MAX_LEN} ({steps_run} steps run), TF {tf.__version__}",
-            "model": "ECM (random weights)"}
+    settings = (f"ECM vocab {VOCAB} embed {cfg.embed_dim} hidden {cfg.hidden}x{cfg.num_layers} beam {BEAM} "
+                f"post {POST_LEN} max_len {MAX_LEN} ({steps_run} steps run), random weights, "
+                f"batched {args.batch_posts} posts")
     rows = [
         ("decode_beam20_s_per_post", latency, "s"),
         ("decode_flop_floor_s", floor, "s"),
         ("decode_beam20_posts_per_s_batched", throughput, "posts/s"),
     ]
-    print(f"machine: {info['machine']}\nconfig: {info['config']}")
+    common.banner()
+    print(f"config: paper: {settings}")
     print(f"matmul rate [{BEAM}x{cfg.hidden}]x[{cfg.hidden}x{VOCAB}]: {rate / 1e9:.1f} GFLOP/s; "
           f"{flops / 1e9:.3f} GFLOP per post")
     print("| metric | value | unit |\n|---|---|---|")
     for metric, value, unit in rows:
         print(f"| {metric} | {value:.4g} | {unit} |")
     print(f"latency / floor = {latency / floor:.1f}x; batched: {args.batch_posts} posts in {batched:.3f} s")
-    lines = []
-    if os.path.exists(RESULTS):
-        with open(RESULTS, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    lines += [json.dumps({"bench": "bench_decode", "metric": m, "value": round(v, 6), "unit": u, **info},
-                         ensure_ascii=False) for m, v, u in rows]
-    with io_utils.atomic_open(RESULTS) as f:
-        f.write("\n".join(lines) + "\n")
+    common.append([common.record("decode", m, v, u, "paper", "ecm", settings=settings) for m, v, u in rows])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,111 @@
+"""Serving latency of the exported SavedModel (ECM, beam 20): one post, and a batch of posts.
+
+    python -m bench.bench_serving [--config=paper|small] [--runs=10] [--batch_posts=16]
+
+Builds an ECM with random weights (paper: vocabulary 40,000 words for post and response,
+embeddings 100, GRU 256 x 2 layers, emotion embedding 100, all three components; small:
+vocabulary 2,000, embeddings 16, GRU 32 x 2), wraps it with its vocabularies in the package's
+`ecm_tf.serving.export.ServingModule` (word lookup + beam search 20, top 5, inside the graph),
+saves it with `export.export` into a temporary folder, reloads it with tf.saved_model.load in
+this process and times the `serving_default` signature (posts tf.string [B], emotions tf.string [B]
+-> responses [B, 5], scores [B, 5]) on posts of 10 words (bucket 12: up to 12 decoding steps).
+
+Figures (appended to bench/results.jsonl, bench "serving", model "ecm"):
+  - serving_latency_s: one post x one emotion, median of --runs calls after a warm-up call;
+  - serving_posts_per_s: --batch_posts posts (one emotion each) in one call, posts per second.
+"""
+
+import argparse
+import os
+import pathlib
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from bench import common  # noqa: E402
+from ecm_tf import config  # noqa: E402
+from ecm_tf import emotions  # noqa: E402
+from ecm_tf.data.vocab import SPECIALS, Vocab  # noqa: E402
+from ecm_tf.models import ecm_model  # noqa: E402
+from ecm_tf.serving import export  # noqa: E402
+
+CONFIGS = {
+    "paper": dict(vocab_size=40000, embed_dim=100, hidden=256, emotion_dim=100),
+    "small": dict(vocab_size=2000, embed_dim=16, hidden=32, emotion_dim=16),
+}
+POST_WORDS = 10
+
+
+def serving_module(c):
+    """ServingModule of a random-weight ECM with word vocabularies w4 .. w{V-1}."""
+    cfg = config.defaults().replace(embed_dim=c["embed_dim"], hidden=c["hidden"], emotion_dim=c["emotion_dim"],
+                                    decoder="beam", beam_size=20, top_k=5, max_decode_len=0)
+    v = c["vocab_size"]
+    vocab = Vocab(list(SPECIALS) + [f"w{i}" for i in range(len(SPECIALS), v)])
+    mask = (np.random.default_rng(0).random([emotions.NUM_EMOTIONS, v]) < 0.02).astype(np.uint8)
+    mask[:, : len(SPECIALS)] = 0
+    model = ecm_model.create(cfg, v, v, mask)
+    return export.ServingModule(model, cfg, vocab, vocab), cfg
+
+
+def median_call(fn, posts, emotion_names, runs):
+    """Median seconds of fn(posts=..., emotions=...) over `runs` calls, after one warm-up call."""
+    kwargs = dict(posts=tf.constant(posts), emotions=tf.constant(emotion_names))
+    fn(**kwargs)["responses"].numpy()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn(**kwargs)["responses"].numpy()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", choices=sorted(CONFIGS), default="paper")
+    parser.add_argument("--runs", type=int, default=10, help="timed calls of the one-post latency")
+    parser.add_argument("--batch_posts", type=int, default=16)
+    args = parser.parse_args()
+    c = CONFIGS[args.config]
+    module, cfg = serving_module(c)
+    rng = np.random.default_rng(1)
+    words = lambda: " ".join(f"w{i}" for i in rng.integers(len(SPECIALS), c["vocab_size"], POST_WORDS))  # noqa: E731
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        path = export.export(module, os.path.join(tmp, "export", "1"))
+        export_s = time.perf_counter() - start
+        size_mb = sum(f.stat().st_size for f in pathlib.Path(path).rglob("*") if f.is_file()) / 2 ** 20
+        start = time.perf_counter()
+        loaded = tf.saved_model.load(path)
+        serve = loaded.signatures["serving_default"]
+        load_s = time.perf_counter() - start
+
+        latency = median_call(serve, [words()], ["Happy"], args.runs)
+        names = [emotions.NAMES[1 + i % (emotions.NUM_EMOTIONS - 1)] for i in range(args.batch_posts)]
+        batched = median_call(serve, [words() for _ in range(args.batch_posts)], names, max(2, args.runs // 2))
+
+    settings = (f"ECM vocab {c['vocab_size']} embed {c['embed_dim']} hidden {c['hidden']}x{cfg.num_layers} "
+                f"emotion {c['emotion_dim']}, beam {cfg.beam_size} top {cfg.top_k}, post {POST_WORDS} words "
+                f"(bucket 12), random weights, SavedModel serving_default, batch {args.batch_posts}")
+    rows = [("serving_latency_s", latency, "s"), ("serving_posts_per_s", args.batch_posts / batched, "posts/s")]
+    common.banner()
+    print(f"config : {args.config}: {settings}")
+    print(f"export : {export_s:.1f} s, {size_mb:.1f} MB; load {load_s:.1f} s; "
+          f"batch of {args.batch_posts} posts in {batched:.3f} s")
+    print(f"{'metric':<22}{'value':>10}  unit")
+    for metric, value, unit in rows:
+        print(f"{metric:<22}{value:>10.4g}  {unit}")
+    common.append([common.record("serving", m, v, u, args.config, "ecm", settings=settings) for m, v, u in rows])
+
+
+if __name__ == "__main__":
+    main()

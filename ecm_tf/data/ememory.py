@@ -45,8 +45,8 @@ def warn_empty(empty, token_level="word"):
     (one note for character tokens, which the multi-character lexicon words rarely match)."""
     if token_level == "char":
         if empty:
-            print(f"note: external memory: character tokens match lexicon words of {len(empty)} of "
-                  f"{emotions.NUM_EMOTIONS} emotions only; the ECM external memory needs word tokens "
+            print(f"note: external memory: character tokens match no lexicon word for {len(empty)} of the "
+                  f"{emotions.NUM_EMOTIONS} emotions; the ECM external memory needs word tokens "
                   f"(CERG and P&E2R do not use it)", file=sys.stderr, flush=True)
         return
     for e in empty:

@@ -6,7 +6,7 @@
 On the test split of the model's prep folder (dev when there is no test split):
   - perplexity: exp(token NLL) with teacher forcing (cross-entropy only, as the original code
     reports it), per response emotion and overall;
-  - emotion accuracy: every distinct post is decoded for the five emotions (Like..Happy, top-1
+  - emotion accuracy: every distinct post (or a seeded sample of --eval_posts) is decoded for the five emotions (Like..Happy, top-1
     of the beam search); the share of responses the classifier labels with the requested emotion;
   - distinct-1/2 of those responses.
 The classifier is --classifier_dir (--mode=train_classifier); when that folder does not exist the
@@ -14,6 +14,7 @@ DUTIR lexicon classifier is used and the report says so. Writes eval.json and ev
 """
 
 import os
+import random
 import sys
 import time
 
@@ -41,7 +42,7 @@ def pick_split(data_dir):
 
 def perplexities(model, cfg, data_dir, split):
     """{emotion name or "Overall": perplexity}, teacher forced over the split."""
-    step = tf.function(lambda batch: ecm_loss(model(batch, training=False), batch, cfg))
+    step = tf.function(lambda batch: ecm_loss(model(batch, training=False), batch, cfg), reduce_retracing=True)
     accs = {name: metrics.PerplexityAccumulator() for name in list(emotions.NAMES) + ["Overall"]}
     for batch in pipeline.make_dataset(data_dir, split, cfg, training=False, batch_size=EVAL_BATCH):
         out = step(batch)
@@ -111,6 +112,8 @@ def run(cfg):
     print(f"evaluating {cfg.model_dir} on {data_dir} {split} split", file=sys.stderr, flush=True)
     examples = pipeline.read_split(data_dir, split)
     posts = sorted({ex["post_text"] for ex in examples if ex["post_text"]})
+    if 0 < cfg.eval_posts < len(posts):
+        posts = sorted(random.Random(cfg.seed).sample(posts, cfg.eval_posts))
     report = {
         "model_dir": cfg.model_dir, "data_dir": data_dir, "split": split, "examples": len(examples),
         "posts": len(posts), "classifier": classifier_name,

@@ -45,6 +45,7 @@ def plot(results, base, path):
         ax.plot(xs, ys, "o-")
         ax.plot([base[varied]], [dict(points)[base[varied]]], "r*", markersize=12, label="base")
         ax.set_xlabel(varied)
+        ax.set_xticks(xs, [f"{x // 1000}k" if x >= 1000 else str(x) for x in xs])
         ax.set_ylabel("train step (s)")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)

@@ -41,6 +41,10 @@ def test_proxy_labels_and_summary():
     assert summary["Happy"] == {"n": 3, "safe_share": pytest.approx(1 / 3, abs=1e-4),
                                 "proxy_score": pytest.approx(1.0), "emotion_accuracy": pytest.approx(1 / 3, abs=1e-4)}
     assert summary["Sad"]["proxy_score"] == 2.0
+    # Overall: labels 2, 1, 0, 2 -> (1 + 2 * 2) / 4; predicted matches the asked emotion twice.
+    assert summary["Overall"] == {"n": 4, "safe_share": 0.25, "proxy_score": 1.25, "emotion_accuracy": 0.5}
+    assert cecg_eval.summarize(results, _FakeClassifier(), proxy=([0, 0, 0, 0], [0, 0, 0, 0]))["Overall"][
+        "proxy_score"] == 0.0  # precomputed labels are used as given
 
 
 def test_sheet_round_trip(tmp_path):

@@ -68,27 +68,29 @@ def proxy_labels(results, classifier):
     return labels, predicted
 
 
-def summarize(results, classifier=None):
-    """Per-emotion figures of decode results: n, safe share, proxy score and emotion accuracy."""
-    labels, predicted = proxy_labels(results, classifier)
-    by_emotion = collections.defaultdict(list)
-    for r, label, pred in zip(results, labels, predicted):
-        by_emotion[emotions.emotion_id(r["emotion"])].append((r, label, pred))
+def summarize(results, classifier=None, proxy=None):
+    """Figures of decode results per emotion and "Overall": n, safe share, and with a classifier
+    the proxy score and emotion accuracy. proxy: proxy_labels() output when already computed."""
+    labels, predicted = proxy or proxy_labels(results, classifier)
+    rows = [(emotions.emotion_id(r["emotion"]), r, label, pred) for r, label, pred in zip(results, labels, predicted)]
+    groups = [(emotions.NAMES[e], [x for x in rows if x[0] == e]) for e in sorted({x[0] for x in rows})]
+    if rows:
+        groups.append(("Overall", rows))
     out = {}
-    for eid in sorted(by_emotion):
-        rows = by_emotion[eid]
-        safe = sum(1 for r, _, _ in rows if safe_kind(r["response"]))
-        entry = {"n": len(rows), "safe_share": round(safe / len(rows), 4)}
+    for name, group in groups:
+        safe = sum(1 for _, r, _, _ in group if safe_kind(r["response"]))
+        entry = {"n": len(group), "safe_share": round(safe / len(group), 4)}
         if classifier is not None:
-            entry["proxy_score"] = round(cecg_score([label for _, label, _ in rows]), 4)
-            entry["emotion_accuracy"] = round(sum(1 for _, _, p in rows if p == eid) / len(rows), 4)
-        out[emotions.NAMES[eid]] = entry
+            entry["proxy_score"] = round(cecg_score([label for _, _, label, _ in group]), 4)
+            entry["emotion_accuracy"] = round(sum(1 for e, _, _, p in group if p == e) / len(group), 4)
+        out[name] = entry
     return out
 
 
-def write_sheet(results, path, classifier=None):
-    """Annotation sheet (CSV): one row per response; safe responses are pre-labelled 0."""
-    labels, predicted = proxy_labels(results, classifier)
+def write_sheet(results, path, classifier=None, proxy=None):
+    """Annotation sheet (CSV): one row per response; safe responses are pre-labelled 0.
+    proxy: proxy_labels() output when already computed."""
+    labels, predicted = proxy or proxy_labels(results, classifier)
     with io_utils.atomic_open(path) as f:
         writer = csv.DictWriter(f, SHEET_COLUMNS)
         writer.writeheader()
@@ -120,6 +122,7 @@ def evaluate(predictor, posts, classifier=None, use_retrieval=True, sheet_path=N
     writes the annotation sheet."""
     rows = [(p, e) for p in posts for e in emotions.GENERATED]
     results = predictor.respond_detailed([p for p, _ in rows], [e for _, e in rows], use_retrieval)
+    proxy = proxy_labels(results, classifier)
     if sheet_path:
-        write_sheet(results, sheet_path, classifier)
-    return summarize(results, classifier)
+        write_sheet(results, sheet_path, classifier, proxy)
+    return summarize(results, classifier, proxy)

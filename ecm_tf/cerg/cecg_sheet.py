@@ -45,16 +45,9 @@ def run(cfg):
     results = [r for r in cerg_decode.decode(cfg) if emotions.emotion_id(r["emotion"]) in emotions.GENERATED]
     if not results:
         raise InputError("--emotion: --mode=cecg_sheet scores Like, Sad, Disgust, Angry and Happy only")
-    cecg_eval.write_sheet(results, output, classifier)
-    summary = cecg_eval.summarize(results, classifier)
-    labels, predicted = cecg_eval.proxy_labels(results, classifier)
-    summary["Overall"] = {
-        "n": len(results),
-        "safe_share": round(sum(1 for r in results if cecg_eval.safe_kind(r["response"])) / len(results), 4),
-        "proxy_score": round(cecg_eval.cecg_score(labels), 4),
-        "emotion_accuracy": round(sum(1 for r, p in zip(results, predicted)
-                                      if p == emotions.emotion_id(r["emotion"])) / len(results), 4),
-    }
+    proxy = cecg_eval.proxy_labels(results, classifier)  # the classifier runs once
+    cecg_eval.write_sheet(results, output, classifier, proxy)
+    summary = cecg_eval.summarize(results, classifier, proxy)
     report = {"model_dir": cfg.model_dir, "sheet": output, "classifier": classifier_name,
               "retrieval": not cfg.no_retrieval, "posts": len({r["post"] for r in results}),
               "per_emotion": summary}

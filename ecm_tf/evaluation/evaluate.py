@@ -6,8 +6,9 @@
 On the test split of the model's prep folder (dev when there is no test split):
   - perplexity: exp(token NLL) with teacher forcing (cross-entropy only, as the original code
     reports it), per response emotion and overall;
-  - emotion accuracy: every distinct post (or a seeded sample of --eval_posts) is decoded for the five emotions (Like..Happy, top-1
-    of the beam search); the share of responses the classifier labels with the requested emotion;
+  - emotion accuracy: every distinct post (or a seeded sample of --eval_posts) is decoded for the
+    five emotions (Like..Happy, top-1 of the beam search); the share of responses the classifier
+    labels with the requested emotion;
   - distinct-1/2 of those responses.
 The classifier is --classifier_dir (--mode=train_classifier); when that folder does not exist the
 DUTIR lexicon classifier is used and the report says so. Writes eval.json and eval.md in model_dir.

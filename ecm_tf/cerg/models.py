@@ -5,6 +5,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from ecm_tf import checkpoints
 from ecm_tf.cerg import char_vocab
 from ecm_tf.cerg import replacement
 from ecm_tf.cerg.cerg_model import CergModel
@@ -65,13 +66,7 @@ def restore(model, model_dir):
     path = tf.train.latest_checkpoint(model_dir)
     if path is None:
         raise InputError(f"--model_dir={model_dir}: no checkpoint (train first)")
-    status = tf.train.Checkpoint(model=variables(model)).restore(path).expect_partial()
-    try:
-        status.assert_existing_objects_matched()
-    except AssertionError as e:
-        raise InputError(f"--model_dir={model_dir}: {path} does not match the model in config.json "
-                         f"({str(e).splitlines()[0]})") from None
-    return path
+    return checkpoints.restore_matched(path, f"--model_dir={model_dir}", model=variables(model))
 
 
 def has_checkpoint(model_dir):

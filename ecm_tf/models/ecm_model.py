@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from ecm_tf import checkpoints
 from ecm_tf import emotions
 from ecm_tf.errors import InputError
 from ecm_tf.layers.ecm_decoder_cell import ECMDecoderCell
@@ -194,13 +195,7 @@ def restore(model, model_dir):
     """
     check_compatible(model, saved_config(model_dir), f"--model_dir={model_dir}")
     prefix = latest_checkpoint(model_dir)
-    status = tf.train.Checkpoint(model=model).restore(prefix).expect_partial()
-    try:
-        status.assert_existing_objects_matched()
-    except AssertionError as e:
-        raise InputError(f"--model_dir={model_dir}: checkpoint {prefix} does not fit this model "
-                         f"({str(e).splitlines()[0][:200]})") from None
-    return prefix
+    return checkpoints.restore_matched(prefix, f"--model_dir={model_dir}", model=model)
 
 
 def load(cfg, model_dir=None):
@@ -208,9 +203,7 @@ def load(cfg, model_dir=None):
     from ecm_tf import config
 
     model_dir = model_dir or cfg.model_dir
-    saved = saved_config(model_dir)
     cfg = config.load_model_config(cfg, model_dir)
     model = build_model(cfg, cfg.data_dir)
-    check_compatible(model, saved, f"--model_dir={model_dir}")
-    restore(model, model_dir)
+    restore(model, model_dir)  # checks the saved settings against the model first
     return model, cfg

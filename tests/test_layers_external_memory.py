@@ -1,6 +1,7 @@
 """The external-memory output (Eq. 11-14): a proper mixture, emotion mass = alpha, empty rows safe."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from ecm_tf.layers.external_memory_output import ExternalMemoryOutput
@@ -79,6 +80,32 @@ def test_without_ememory_is_a_plain_softmax():
     assert a is None
     logits = feats @ layer.logits_dense.kernel.numpy() + layer.logits_dense.bias.numpy()
     np.testing.assert_allclose(np.exp(log_probs.numpy()[0]), softmax(logits[0]), rtol=1e-5)
+
+
+@pytest.mark.parametrize("use_ememory", [True, False])
+def test_target_path_equals_the_full_distribution_with_its_gradients(use_ememory):
+    """Training's shortcut (target logit from its column, one logsumexp over the target's part)
+    gives the values and the gradients of picking from the full log-probabilities."""
+    layer, feats, mask = make(use_ememory=use_ememory, selector_bias=True)
+    seq = np.stack([feats, feats[::-1] * 0.5], axis=1)  # [B, 2, H]
+    targets = np.array([[4, 1], [6, 6], [0, 8]])  # emotion and generic targets, one row without emotion words
+
+    def both(path):
+        with tf.GradientTape() as tape:
+            if path == "targets":
+                lp, _ = layer(seq, seq, mask[:, None, :], targets=targets)
+            else:
+                full, _ = layer(seq, seq, mask[:, None, :])
+                lp = tf.gather(full, targets, batch_dims=2)
+            total = tf.reduce_sum(lp * np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], np.float32))
+        return lp.numpy(), [g.numpy() for g in tape.gradient(total, layer.trainable_variables)]
+
+    picked, grads = both("targets")
+    want, want_grads = both("full")
+    np.testing.assert_allclose(picked, want, rtol=1e-5, atol=1e-6)
+    assert len(grads) == (4 if use_ememory else 2)  # logits kernel and bias (, selector kernel and bias)
+    for g, w in zip(grads, want_grads):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-6)
 
 
 def test_get_config_round_trip():

@@ -21,6 +21,12 @@ class ExternalMemoryOutput(keras.layers.Layer):
     + log alpha (emotion word) or log(1 - alpha) (generic word). An empty emotion row puts all
     mass on the generic part. Without the external memory: log P = log_softmax(l).
 
+    With `targets` (training), only the targets' log-probabilities are returned: the target
+    logit is computed from its own weight column, and one logsumexp runs over the target's part
+    of the vocabulary only. The other part does not enter log P(target), so this is the same
+    value with half the exponentials (measured: the output layer's forward and backward 20%
+    faster at the paper size, bench/README.md).
+
     Args:
       vocab_size: int, response vocabulary size V.
       use_ememory: bool, split vocabulary with a type selector.
@@ -46,9 +52,10 @@ class ExternalMemoryOutput(keras.layers.Layer):
         (None without the external memory).
         """
         logits = self.logits_dense(features)  # [..., V]
+        if targets is not None:
+            return self._target_log_probs(features, selector_features, emotion_mask, targets, logits)
         if not self.use_ememory:
-            log_probs = ops.log_softmax(logits, axis=-1)
-            return self._pick(log_probs, targets), None
+            return ops.log_softmax(logits, axis=-1), None
         a = ops.squeeze(self.selector(selector_features), -1)  # [...]
         is_emo = ops.cast(emotion_mask, "bool")  # [..., V]
         has_emo = ops.any(is_emo, axis=-1)  # [...]
@@ -58,18 +65,26 @@ class ExternalMemoryOutput(keras.layers.Layer):
         log_generic = ops.where(has_emo, ops.log_sigmoid(-a), 0.0)  # [...]
         emo_offset = (lse_e - log_alpha)[..., None]  # [..., 1]
         gen_offset = (lse_g - log_generic)[..., None]  # [..., 1]
-        if targets is None:
-            return ops.where(is_emo, logits - emo_offset, logits - gen_offset), a  # [..., V]
-        target_is_emo = self._pick(ops.broadcast_to(is_emo, ops.shape(logits)), targets)  # [...]
-        offset = ops.where(target_is_emo, emo_offset[..., 0], gen_offset[..., 0])
-        return self._pick(logits, targets) - offset, a
+        return ops.where(is_emo, logits - emo_offset, logits - gen_offset), a  # [..., V]
 
-    @staticmethod
-    def _pick(values, targets):
-        """values [..., V], targets [...] -> values at the targets [...]; targets None: values."""
-        if targets is None:
-            return values
-        return ops.squeeze(ops.take_along_axis(values, ops.expand_dims(targets, -1), axis=-1), -1)
+    def _target_log_probs(self, features, selector_features, emotion_mask, targets, logits):
+        """log P(targets) [...] and the selector logits [...] (None without the external memory)."""
+        targets = ops.cast(targets, "int32")
+        dense = self.logits_dense
+        columns = ops.take(ops.transpose(dense.kernel), targets, axis=0)  # [..., H]
+        target_logit = ops.sum(features * columns, axis=-1) + ops.take(dense.bias, targets)  # [...]
+        if not self.use_ememory:
+            return target_logit - ops.logsumexp(logits, axis=-1), None
+        a = ops.squeeze(self.selector(selector_features), -1)  # [...]
+        is_emo = ops.cast(emotion_mask, "bool")  # [..., V]
+        has_emo = ops.any(is_emo, axis=-1)  # [...] (or broadcastable)
+        target_is_emo = ops.squeeze(ops.take_along_axis(  # [...]
+            ops.broadcast_to(is_emo, ops.shape(logits)), ops.expand_dims(targets, -1), axis=-1), -1)
+        in_part = ops.equal(is_emo, ops.expand_dims(target_is_emo, -1))  # [..., V] the target's part
+        lse = ops.logsumexp(ops.where(in_part, logits, _NEG), axis=-1)  # [...]
+        log_mix = ops.where(target_is_emo, ops.log_sigmoid(a),  # log alpha or log(1 - alpha)
+                            ops.where(has_emo, ops.log_sigmoid(-a), 0.0))
+        return target_logit - lse + log_mix, a
 
     def get_config(self):
         config = super().get_config()

@@ -126,7 +126,8 @@ def test_decoder_step_matches_hand_computation(code):
     set_random(cell)
     memory["keys"] = cell.attention.precompute(values)
     state = cell.initial_state(final, emotion, memory)
-    (out, top), new = cell(x, state, memory)
+    new = cell(x, state, memory)
+    out, top = cell.output(new)
 
     att = cell.attention
     wk, wq, v = (att.key_dense.kernel.numpy(), att.query_dense.kernel.numpy(), att.score_dense.kernel.numpy())
@@ -171,7 +172,7 @@ def test_internal_memory_decays_monotonically():
     state = cell.initial_state(rand(2, 2, 4), np.array([0, 3]), memory)
     norms = [np.abs(state["imemory"].numpy())]
     for _ in range(6):
-        _, state = cell(rand(2, 5), state, memory)
+        state = cell(rand(2, 5), state, memory)
         norms.append(np.abs(state["imemory"].numpy()))
     diffs = np.diff(np.stack(norms), axis=0)
     assert (diffs < 0).all()

@@ -23,8 +23,10 @@ class ECMDecoderCell(keras.layers.Layer):
         c'      = attention(query = [s1_t; ...; sL_t])
         o_t     = W_p [s_L,t; c']                                 output features for the softmax
 
-    `call(inputs, states, memory)` is driven by tf.scan in training and by the beam search at
-    inference (Keras 3 RNN has no `constants=`).
+    `call(inputs, states, memory)` returns the new states; it is driven by tf.scan in training and
+    by the beam search at inference (Keras 3 RNN has no `constants=`). `output(states)` computes
+    o_t from them: it is not part of the recurrence, so training applies it once to all steps
+    after the scan (one large matmul instead of T small ones).
 
     Args:
       units: int, GRU size H.
@@ -82,7 +84,8 @@ class ECMDecoderCell(keras.layers.Layer):
         """inputs [B, E] = e(y_t-1); states: dict from initial_state; memory: dict with
         values [B, T, D], keys [B, T, A], mask [B, T] and, with use_emb, emotion_vector [B, Demo].
 
-        Returns ((o_t [B, H], s_t [B, H] top-layer state), new states dict).
+        Returns the new states dict: h [B, L, H], context [B, D] (c', the attention context of
+        s_t) and, with use_imemory, imemory [B, H] (M_e,t+1).
         """
         h_prev = states["h"]  # [B, L, H]
         context = states["context"]  # [B, D]
@@ -107,16 +110,20 @@ class ECMDecoderCell(keras.layers.Layer):
             layer_in = gru(layer_in, h_prev[:, i], side)  # [B, H]
             new_h.append(layer_in)
         top = new_h[-1]  # [B, H]
-        h = ops.stack(new_h, axis=1)  # [B, L, H]
-        new_states = {"h": h}
+        new_states = {"h": ops.stack(new_h, axis=1)}  # [B, L, H]
         if self.use_imemory:
             w_in = top if self.write_gate_inputs == "paper" else ops.concatenate(new_h, axis=-1)
             new_states["imemory"] = self.imemory.write(w_in, states["imemory"])  # [B, H]
         query = ops.concatenate(new_h, axis=-1)  # [B, L*H]
         new_context, _ = self.attention(query, memory["keys"], memory["values"], memory["mask"])
         new_states["context"] = new_context
-        output = self.output_projection(ops.concatenate([top, new_context], axis=-1))  # [B, H]
-        return (output, top), new_states
+        return new_states
+
+    def output(self, states):
+        """states with h [..., L, H] and context [..., D] (any leading dims, e.g. [T, B]) ->
+        (o_t [..., H] output features, s_t [..., H] top-layer state)."""
+        top = states["h"][..., -1, :]  # [..., H]
+        return self.output_projection(ops.concatenate([top, states["context"]], axis=-1)), top
 
     def get_config(self):
         config = super().get_config()

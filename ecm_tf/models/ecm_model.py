@@ -92,7 +92,8 @@ class ECMModel(keras.Model):
     def step(self, prev_ids, state, encoded, emotion):
         """prev_ids [B] int, state dict, encoded dict, emotion [B] -> (log_probs [B, V], new state)."""
         x = self.response_embedding(prev_ids)  # [B, E]
-        (output, top), new_state = self.cell(x, state, self._memory(encoded, emotion))
+        new_state = self.cell(x, state, self._memory(encoded, emotion))
+        output, top = self.cell.output(new_state)  # [B, H] each
         selector_in = top if self.cfg.selector_input == "state" else output
         log_probs, _ = self.output_layer(output, selector_in, self._emotion_mask(emotion))
         return log_probs, new_state
@@ -107,19 +108,13 @@ class ECMModel(keras.Model):
         memory = self._memory(encoded, emotion)
         go = ops.full_like(response[:, :1], GO_ID)
         dec_in = self.response_embedding(ops.concatenate([go, response[:, :-1]], axis=1))  # [B, T, E]
-        zeros = ops.zeros_like(state["h"][:, 0])  # [B, H]
-
-        def one_step(carry, x):
-            (output, top), new_state = self.cell(x, carry[0], memory)
-            return new_state, output, top
-
-        states, outputs, tops = tf.scan(
-            one_step, tf.transpose(dec_in, [1, 0, 2]), initializer=(state, zeros, zeros))
-        outputs = tf.transpose(outputs, [1, 0, 2])  # [B, T, H]
-        selector_in = tf.transpose(tops, [1, 0, 2]) if self.cfg.selector_input == "state" else outputs
+        states = tf.scan(lambda carry, x: self.cell(x, carry, memory), tf.transpose(dec_in, [1, 0, 2]),
+                         initializer=state)  # each [T, B, ...]
+        outputs, tops = (tf.transpose(v, [1, 0, 2]) for v in self.cell.output(states))  # [B, T, H] each
+        selector_in = tops if self.cfg.selector_input == "state" else outputs
         target_lp, sel = self.output_layer(
             outputs, selector_in, self._emotion_mask(emotion)[:, None, :], targets=response)
-        imemory = tf.transpose(states["imemory"], [1, 0, 2]) if self.cfg.use_imemory else None
+        imemory = tf.transpose(states["imemory"], [1, 0, 2]) if self.cfg.use_imemory else None  # [B, T, H]
         return {"target_log_probs": target_lp, "selector_logits": sel, "imemory": imemory}
 
 

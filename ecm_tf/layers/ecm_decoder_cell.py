@@ -70,6 +70,13 @@ class ECMDecoderCell(keras.layers.Layer):
         mem = self.use_imemory and (i == 0 or self.imemory_layers == "all")
         return emb or mem
 
+    def build(self, inputs_shape, states_shape=None, memory_shape=None):
+        # The attention, GRUs and gates build on their first call inside `call`; the output
+        # projection is applied outside it (`output`), so it is built here: [s_L; c] -> H.
+        values_dim = memory_shape["values"][-1] if memory_shape else self.units
+        self.output_projection.build((None, self.units + values_dim))
+        self.built = True
+
     def initial_state(self, final_states, emotion, memory):
         """final_states [B, L, H] (encoder), emotion [B] -> state dict (leading dim B)."""
         h = final_states  # [B, L, H]

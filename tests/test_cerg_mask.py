@@ -50,15 +50,19 @@ def test_later_response_characters_do_not_change_earlier_logits():
 
 
 def test_incremental_step_equals_teacher_forcing():
+    """The cached step (source keys/values computed once, one new position a step) gives the
+    teacher-forced log-probabilities of the full sequence, for posts of different lengths."""
     model = CergModel(30, 16, 2, 2, max_chars=4, dropout=0.0)
-    emotion, post, response = tf.constant([2]), tf.constant([[12, 13, 0, 0]]), tf.constant([[15, 16, 17, 0]])
+    emotion = tf.constant([2, 5])
+    post = tf.constant([[12, 13, 0, 0], [12, 20, 21, 22]])
+    response = tf.constant([[15, 16, 17, 0], [18, 19, 15, 16]])
     tokens, segments = model.sequence(emotion, post, response)
-    full = tf.nn.log_softmax(model.response_logits(tokens, segments)).numpy()[0]
-    state, ids = model.initial_state(emotion, post), tf.constant([char_vocab.SEP_ID])
-    for t, nxt in enumerate([15, 16, 17]):
+    full = tf.nn.log_softmax(model.response_logits(tokens, segments)).numpy()  # [2, R + 1, V]
+    state, ids = model.initial_state(emotion, post), tf.constant([char_vocab.SEP_ID] * 2)
+    for t in range(4):
         log_probs, state = model.step(ids, state)
-        np.testing.assert_allclose(log_probs.numpy()[0], full[t], atol=1e-5)
-        ids = tf.constant([nxt])
+        np.testing.assert_allclose(log_probs.numpy(), full[:, t], atol=1e-5)
+        ids = response[:, t]
 
 
 @pytest.mark.parametrize("step, rate, p_model", [(0, 0.0, 0.0), (250, 0.0125, 0.25), (1000, 0.05, 1.0),

@@ -112,22 +112,44 @@ class CergModel(keras.Model):
         return self.response_logits(tokens, segments, training=training)
 
     # --- incremental decoding (shared beam search contract) ---------------------------------
+    # The source (emotion, post, [SEP]) sees only itself, so its keys and values are computed once;
+    # each step then runs one new position through the blocks against the cached keys and values.
     def initial_state(self, emotion, post):
-        """Decoding state: the whole sequence buffer (response slots empty) and the step t [B]."""
+        """Decoding state: per block the keys/values of the source (response slots empty), the
+        keys the next position may attend, the number of real tokens so far and the step t [B]."""
         batch = tf.shape(post)[0]
+        src_len = self.sep_position + 1
         tokens, segments = self.sequence(emotion, post, tf.zeros([batch, self.max_chars], tf.int32))
-        return {"tokens": tokens, "segments": segments, "t": tf.zeros([batch], tf.int32)}
+        real = tf.not_equal(tokens[:, :src_len], char_vocab.PAD_ID)  # [B, S]
+        x = self.embeddings(tokens[:, :src_len], segments[:, :src_len])  # [B, S, H]
+        mask = tf.tile(real[:, None, :], [1, src_len, 1])  # [B, S, S]: the source is fully visible
+        pad = [[0, 0], [0, self.seq_len - src_len], [0, 0], [0, 0]]
+        state = {"t": tf.zeros([batch], tf.int32),
+                 "key_mask": tf.pad(real, [[0, 0], [0, self.seq_len - src_len]]),  # [B, L]
+                 "num_real": tf.reduce_sum(tf.cast(real, tf.int32), axis=1) - 1}  # [B], [SEP] is stepped again
+        for i, block in enumerate(self.blocks):
+            k, v = block.keys_values(x)  # [B, S, heads, dh]
+            state[f"k{i}"], state[f"v{i}"] = tf.pad(k, pad), tf.pad(v, pad)  # [B, L, heads, dh]
+            x = block(x, mask)
+        return state
 
     def step(self, ids, state):
-        """Writes `ids` [N] (the previous output; [SEP] at t = 0) at position SEP + t, recomputes the
-        prefix and returns (log_probs [N, V] of the next character, new state)."""
-        pos = self.sep_position + state["t"]  # [N]
-        at = tf.one_hot(pos, self.seq_len, on_value=True, off_value=False, dtype=tf.bool)  # [N, L]
-        tokens = tf.where(at, ids[:, None], state["tokens"])  # [N, L]
-        x = self.hidden_states(dict(tokens=tokens, segments=state["segments"]), training=False)  # [N, L, H]
-        step_logits = self.output_logits(tf.gather(x, pos, batch_dims=1))  # [N, V]
-        new_state = {"tokens": tokens, "segments": state["segments"], "t": state["t"] + 1}
-        return tf.nn.log_softmax(step_logits), new_state
+        """Feeds `ids` [N] (the previous output; [SEP] at t = 0) at position SEP + t and returns
+        (log_probs [N, V] of the next character, new state); the same as recomputing the prefix."""
+        t = state["t"]  # [N]
+        at = tf.one_hot(self.sep_position + t, self.seq_len, on_value=True, off_value=False, dtype=tf.bool)  # [N, L]
+        real = tf.not_equal(ids, char_vocab.PAD_ID)  # [N]
+        key_mask = tf.logical_or(state["key_mask"], tf.logical_and(at, real[:, None]))  # [N, L]
+        position = tf.maximum(state["num_real"] + tf.cast(real, tf.int32) - 1, 0)  # [N], as CergEmbeddings counts
+        segment = tf.cast(t > 0, tf.int32)  # [N]: [SEP] is source, the response is segment 1
+        emb = self.embeddings
+        x = (emb.token(ids) + emb.position(position) + emb.segment(segment))[:, None, :]  # [N, 1, H]
+        new_state = {"t": t + 1, "key_mask": key_mask, "num_real": state["num_real"] + tf.cast(real, tf.int32)}
+        for i, block in enumerate(self.blocks):
+            x, new_state[f"k{i}"], new_state[f"v{i}"] = block.cached_step(
+                x, state[f"k{i}"], state[f"v{i}"], at, key_mask)
+        logits = self.output_logits(self.final_ln(x[:, 0]))  # [N, V]
+        return tf.nn.log_softmax(logits), new_state
 
     def get_config(self):
         return dict(vocab_size=self.vocab_size, hidden=self.hidden, num_layers=self.num_layers,

@@ -1,6 +1,7 @@
 """Pre-LayerNorm transformer block (Xiong et al. 2020), as used by CERG."""
 
 import keras
+import tensorflow as tf
 
 
 class PreLNTransformerBlock(keras.layers.Layer):
@@ -50,6 +51,35 @@ class PreLNTransformerBlock(keras.layers.Layer):
         x = x + self.drop(h, training=training)
         h = self.ffn_out(self.ffn_in(self.ln_ffn(x)))  # [B, L, H]
         return x + self.drop(h, training=training)
+
+    # --- incremental decoding: the keys and values of earlier positions are cached ------------
+    # These reuse the projections of keras.layers.MultiHeadAttention (_query_dense, _key_dense,
+    # _value_dense, _compute_attention, _output_dense: what its `call` runs), so a cached step
+    # computes exactly what `call` computes for that position (tests/test_cerg_mask.py).
+    def keys_values(self, x):
+        """Keys and values of positions x [B, S, H] (block input) -> (k, v), each [B, S, heads, H/heads]."""
+        h = self.ln_attention(x)
+        return self.attention._key_dense(h), self.attention._value_dense(h)
+
+    def cached_step(self, x, k, v, at, key_mask):
+        """One new position per row through the block.
+
+        Args:
+          x: float [N, 1, H], the block input at the new position.
+          k, v: float [N, L, heads, H/heads], keys and values of the earlier positions.
+          at: bool [N, L], the new position (its key and value are written there).
+          key_mask: bool [N, L], the keys it may attend (itself included).
+
+        Returns:
+          (block output [N, 1, H], k, v with the new position written).
+        """
+        att = self.attention
+        h = self.ln_attention(x)  # [N, 1, H]
+        k = tf.where(at[:, :, None, None], att._key_dense(h), k)  # [N, L, heads, dh]
+        v = tf.where(at[:, :, None, None], att._value_dense(h), v)
+        out, _ = att._compute_attention(att._query_dense(h), k, v, key_mask[:, None, :], training=False)
+        x = x + att._output_dense(out)  # [N, 1, H]
+        return x + self.ffn_out(self.ffn_in(self.ln_ffn(x))), k, v
 
     def get_config(self):
         config = super().get_config()

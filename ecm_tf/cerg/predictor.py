@@ -105,9 +105,11 @@ class CergPredictor:
         emotion_ids = [emotions.emotion_id(e, f"emotion {i + 1}") for i, e in enumerate(emotion_list)]
         use_retrieval = use_retrieval and self.index is not None
         results = []
+        retrieved_for = {}  # post -> its retrieved responses (the same for every emotion)
         for post, eid, cands in zip(posts, emotion_ids, self.candidates(posts, emotion_ids)):
-            retrieved = (self.index.retrieved_responses(self._post_chars(post, "post"), self.retrieval_k)
-                         if use_retrieval else [])
+            if use_retrieval and post not in retrieved_for:
+                retrieved_for[post] = self.index.retrieved_responses(self._post_chars(post, "post"), self.retrieval_k)
+            retrieved = retrieved_for.get(post, [])
             if use_retrieval:
                 best, scored = retrieval.rerank(cands, retrieved, self.retrieval_weight)
             else:

@@ -35,7 +35,7 @@ BENCHES = [
     ("prep", "data", [], ["--pairs", "3000", "--batches", "20", "--vocab_size", "2000"]),
     ("train", "all", CPU_CERG, ["--configs", "small", "--steps", "2", "--jit", "off"]),
     ("allocator", "ecm", [], ["--config", "small", "--rounds", "1", "--steps", "2"]),
-    ("decode", "ecm", [], ["--runs", "2", "--batch_posts", "2"]),
+    ("decode", "ecm", [], ["--runs", "2", "--batch_posts", "2", "--cerg_configs", "small"]),
     ("serving", "ecm", [], ["--config", "small", "--runs", "3", "--batch_posts", "4"]),
     ("growth", "ecm", [], ["--quick", "--jit", "off", "--steps", "1"]),
 ]

@@ -1,6 +1,6 @@
 """Beam-search decoding speed at the paper's configuration, next to its FLOP floor.
 
-    python -m bench.bench_decode [--runs=5] [--batch_posts=16]
+    python -m bench.bench_decode [--runs=5] [--batch_posts=16] [--cerg_configs=small,paper]
 
 Model: ECM with all three components, vocabulary 40,000 (post and response), embeddings 100,
 GRU 256 x 2 layers, emotion embedding 100, random weights (speed does not depend on them).
@@ -16,6 +16,11 @@ Figures:
     SavedModel keeps the uncompiled search, so decode_beam20_s_per_post is the served figure.
 Prints a table and appends JSON lines to bench/results.jsonl (bench "decode", config "paper",
 model "ecm"): decode_beam20_s_per_post, decode_flop_floor_s, decode_beam20_posts_per_s_batched.
+
+CERG (random weights, bench_train's CERG sizes, beam 2 as in the paper, a 20-character post, the
+search run to its full 33 steps by forbidding _EOS): cerg_decode_s_per_response, the latency of
+one response through the same in-graph beam search over `CergModel.step` (key/value cache),
+median of --runs (config small / paper, model "cerg").
 """
 
 import argparse
@@ -86,6 +91,28 @@ def make_decode(model, jit=False):
     return decode, steps
 
 
+def cerg_latency(c, runs):
+    """Seconds for one CERG response (beam 2, the full max_chars + 1 steps), median of `runs`."""
+    from ecm_tf.cerg import char_vocab
+    from ecm_tf.cerg.cerg_model import CergModel
+    from ecm_tf.cerg.models import FORBIDDEN_IDS
+
+    model = CergModel(c["vocab_size"], c["hidden"], c["layers"], c["heads"], c["max_chars"], dropout=0.0)
+    model.build()
+    beam, steps = 2, c["max_chars"] + 1
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([None, None], tf.int32)])
+    def search(emotion, post):
+        return beam_search(model.step, model.initial_state(emotion, post), tf.shape(post)[0], beam, steps,
+                           start_id=model.start_id, eos_id=char_vocab.EOS_ID,
+                           forbidden_ids=FORBIDDEN_IDS + (char_vocab.EOS_ID,), top_k=beam)
+
+    rng = np.random.default_rng(0)
+    post = np.zeros([1, c["max_chars"]], np.int32)
+    post[0, :20] = rng.integers(char_vocab.FIRST_CHAR_ID, c["vocab_size"], size=20)
+    return timed(search, np.array([1], np.int32), post, runs=runs)
+
+
 def timed(fn, *args, runs):
     fn(*args)[0].numpy()  # trace + warm up
     times = []
@@ -100,6 +127,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--batch_posts", type=int, default=16)
+    parser.add_argument("--cerg_configs", default="small,paper", help="CERG sizes to time ('' for none)")
     args = parser.parse_args()
 
     cfg = config.defaults()  # paper sizes: embed 100, hidden 256, 2 layers, emotion 100, all components
@@ -139,7 +167,19 @@ def main():
     for metric, value, unit in rows:
         print(f"| {metric} | {value:.4g} | {unit} |")
     print(f"latency / floor = {latency / floor:.1f}x (XLA-compiled search: {latency_xla / floor:.1f}x); batched: {args.batch_posts} posts in {batched:.3f} s")
-    common.append([common.record("decode", m, v, u, "paper", "ecm", settings=settings) for m, v, u in rows])
+    records = [common.record("decode", m, v, u, "paper", "ecm", settings=settings) for m, v, u in rows]
+
+    from bench.bench_train import CERG_CONFIGS
+
+    for name in [n for n in args.cerg_configs.split(",") if n]:
+        c = CERG_CONFIGS[name]
+        seconds = cerg_latency(c, args.runs)
+        cerg_settings = (f"CERG layers {c['layers']} hidden {c['hidden']} heads {c['heads']} vocab {c['vocab_size']}, "
+                         f"beam 2, post 20 chars, {c['max_chars'] + 1} steps, key/value cache, random weights")
+        print(f"| cerg_decode_s_per_response ({name}: {cerg_settings}) | {seconds:.4g} | s |")
+        records.append(common.record("decode", "cerg_decode_s_per_response", seconds, "s", name, "cerg",
+                                     settings=cerg_settings))
+    common.append(records)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,11 @@ def emotion_id(value, where="emotion"):
     raise InputError(f"{where}: unknown emotion {value!r}; expected one of {', '.join(NAMES)} or 0..5")
 
 
+def lookup_keys():
+    """{lower-case name or id string: id}: every spelling emotion_id accepts (for in-graph tables)."""
+    return {**_BY_NAME, **{str(i): i for i in range(NUM_EMOTIONS)}}
+
+
 def emotion_name(eid):
     return NAMES[eid]
 

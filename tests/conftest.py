@@ -26,3 +26,64 @@ def run_cli(*args, cwd=None, stdin=None, timeout=600):
     return subprocess.run(
         [sys.executable, "-m", "ecm_tf.main", *args], cwd=cwd or REPO, input=stdin,
         capture_output=True, text=True, timeout=timeout, env=env)
+
+
+# Loads a SavedModel in a fresh process twice: as TF Serving does (TF1 loader: restore op + main op,
+# then Session.run of the signature) and with tf.saved_model.load. Prints one JSON line per loader.
+_BOTH_LOADERS = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+path, signature, inputs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+def plain(outputs):
+    return {k: np.char.decode(v.astype(bytes), "utf-8").tolist() if v.dtype.kind in "SO" else v.tolist()
+            for k, v in outputs.items()}
+graph = tf.Graph()
+with tf.compat.v1.Session(graph=graph) as session:
+    meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], path)
+    sig = meta.signature_def[signature]
+    names = sorted(sig.outputs)
+    try:
+        values = session.run([sig.outputs[k].name for k in names],
+                             feed_dict={sig.inputs[k].name: v for k, v in inputs.items()})
+        print(json.dumps({"session": plain(dict(zip(names, values)))}, ensure_ascii=False))
+    except tf.errors.OpError as e:
+        print(json.dumps({"session_error": e.message[:2000]}, ensure_ascii=False))
+fn = tf.saved_model.load(path).signatures[signature]
+try:
+    out = fn(**{k: tf.constant(v, dtype=fn.structured_input_signature[1][k].dtype) for k, v in inputs.items()})
+    print(json.dumps({"tf2": plain({k: v.numpy() for k, v in out.items()})}, ensure_ascii=False))
+except (tf.errors.OpError, ValueError) as e:
+    print(json.dumps({"tf2_error": str(e)[:2000]}, ensure_ascii=False))
+"""
+
+
+def load_both_ways(export_dir, signature, inputs, timeout=300):
+    """{"session": outputs, "tf2": outputs} (or "<loader>_error": its message) of one request
+    to the SavedModel at export_dir, from a fresh process; outputs as lists, strings decoded."""
+    import json
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-c", _BOTH_LOADERS, str(export_dir), signature,
+                           json.dumps(inputs, ensure_ascii=False)],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("{"):
+            out.update(json.loads(line))
+    return out
+
+
+def assert_loaders_agree(both, atol=1e-5):
+    """The session loader's outputs equal tf.saved_model.load's: texts and ids exactly, floats within atol."""
+    import numpy as np
+
+    assert "session" in both and "tf2" in both, both
+    session, tf2 = both["session"], both["tf2"]
+    assert sorted(session) == sorted(tf2)
+    for k in session:
+        if np.asarray(session[k]).dtype.kind == "f":
+            np.testing.assert_allclose(session[k], tf2[k], atol=atol, err_msg=k)
+        else:
+            assert session[k] == tf2[k], k

@@ -1,10 +1,13 @@
-"""P&E2R overfits a few pairs, decodes them back with the shared beam search, and reloads."""
+"""P&E2R overfits a few pairs, decodes them back with the shared beam search, reloads, and its
+SavedModel answers the same under TF Serving's session loader."""
 
 import numpy as np
 import tensorflow as tf
 
+from conftest import assert_loaders_agree, load_both_ways
 from ecm_tf import config
 from ecm_tf.cerg import data
+from ecm_tf.cerg import export
 from ecm_tf.cerg import train
 from ecm_tf.cerg.predictor import CergPredictor
 
@@ -35,3 +38,9 @@ def test_pe2r_overfits_decodes_and_reloads(tmp_path):
         log_probs, state = trainer.model.step(ids, state)
         np.testing.assert_allclose(log_probs.numpy(), full[:, t], atol=1e-4)
         ids = batch["target"][:, t]
+    # The SavedModel, loaded as TF Serving loads it, answers as the predictor does.
+    path = export.export(str(tmp_path), str(tmp_path / "export"))
+    posts = [p for p, _, _ in PAIRS]
+    both = load_both_ways(path, "serving_default", {"posts": posts, "emotions": [str(e) for _, _, e in PAIRS]})
+    assert_loaders_agree(both)
+    assert [row[0] for row in both["session"]["responses"]] == [r for _, r, _ in PAIRS]

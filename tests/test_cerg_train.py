@@ -18,7 +18,7 @@ from ecm_tf.cerg import export
 from ecm_tf.cerg import train
 from ecm_tf.cerg.predictor import CergPredictor
 from ecm_tf.errors import InputError
-from conftest import run_cli
+from conftest import assert_loaders_agree, load_both_ways, run_cli
 
 PAIRS = [("今天天气真好", "是啊出去玩吧", 1), ("我好难过", "别难过了抱抱", 2), ("气死我了", "谁惹你生气了", 4),
          ("好开心啊", "哈哈恭喜你", 5), ("这个菜真难吃", "那就别吃了", 3), ("晚上吃什么", "吃火锅吧", 0)]
@@ -102,15 +102,29 @@ def test_bad_inputs_are_input_errors(trained, tmp_path):
 
 
 def test_saved_model_export_matches_the_predictor(trained, tmp_path):
+    """Text in, text out under TF Serving's session loader, as tf.saved_model.load and as the predictor
+    without retrieval (raw posts: repeats capped, digits, an unknown character)."""
     cfg, _, _ = trained
     predictor = CergPredictor.load(cfg.model_dir)
-    module = tf.saved_model.load(export.export(cfg.model_dir, str(tmp_path / "saved")))
-    assert (tmp_path / "saved" / "char_vocab.txt").exists()
-    post = data.encode_posts(predictor.vocab, [list("我好难过")], 8)
-    out = module.serve(tf.constant([2]), tf.constant(post))
+    path = export.export(cfg.model_dir, str(tmp_path / "export"))
+    assert path == str(tmp_path / "export" / "1")
+    assert (tmp_path / "export" / "1" / "char_vocab.txt").exists()
+    posts = ["我好难过", "气死我了了了了了", "今天天气真好12", "晚上吃什么鑫"]
+    emotions = ["Sad", "angry", "1", "Other"]
+    both = load_both_ways(path, "serving_default", {"posts": posts, "emotions": emotions})
+    assert_loaders_agree(both)
+    detailed = predictor.respond_detailed(posts, emotions, use_retrieval=False)
+    for row, served, scores in zip(detailed, both["session"]["responses"], both["session"]["scores"]):
+        assert served == [c["response"] for c in row["candidates"]]
+        np.testing.assert_allclose(scores, [c["log_prob"] for c in row["candidates"]], atol=1e-5)
+    assert both["session"]["responses"][0][0] == "别难过了抱抱"
+    post = data.encode_posts(predictor.vocab, [list("我好难过")], 8).tolist()
+    ids = load_both_ways(path, "decode_ids", {"emotion": [2], "post": post})
+    assert_loaders_agree(ids)
     expected = predictor.candidates(["我好难过"], [2])[0]
-    assert [predictor.vocab.chars(ids) for ids in out["ids"].numpy()[0]] == [c for c, _, _ in expected]
-    np.testing.assert_allclose(out["scores"].numpy()[0], [s for _, s, _ in expected], rtol=1e-5)
+    assert [predictor.vocab.chars(i) for i in ids["session"]["ids"][0]] == [c for c, _, _ in expected]
+    refused = load_both_ways(path, "serving_default", {"posts": ["你好"], "emotions": ["Joy"]})
+    assert "unknown emotion" in refused["session_error"] and "unknown emotion" in refused["tf2_error"]
 
 
 @pytest.mark.parametrize("retrieval_flag", [[], ["--no_retrieval"]])

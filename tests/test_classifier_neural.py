@@ -2,6 +2,8 @@
 
 import pytest
 
+from conftest import assert_loaders_agree, load_both_ways
+
 from ecm_tf import config
 from ecm_tf import emotions as E
 from ecm_tf.classifier import data as data_lib
@@ -67,7 +69,7 @@ def test_get_config_round_trip():
 def exported(trained, tmp_path_factory):
     folder = tmp_path_factory.mktemp("clf")
     cfg, vocab, model, _ = trained("lstm")
-    train.export(model, vocab, str(folder))
+    assert train.export(model, vocab, str(folder)) == str(folder / "saved_model" / "1")
     cfg.replace(model_dir=str(folder), clf_vocab_words=len(vocab), clf_vocab_sha256=vocab.sha256()).save(str(folder))
     _, ids, _ = _data()
     return folder, train.predict_ids(train.logits_function(model), ids)
@@ -78,6 +80,29 @@ def test_saved_model_predicts_like_the_keras_model(exported):
     clf = predictor.load_classifier(str(folder))
     assert clf.predict([s for s, _ in SENTENCES]) == keras_labels == [e for _, e in SENTENCES]
     assert clf.predict(["", "今天 很 高兴"])[0] == E.OTHER
+
+
+def test_saved_model_runs_under_the_session_loader(exported, trained):
+    """TF Serving's loader (restore op + Session.run) gives the labels and logits of tf.saved_model.load."""
+    folder, keras_labels = exported
+    _, ids, _ = _data()
+    width = max(map(len, ids))
+    both = load_both_ways(folder / "saved_model" / "1", "serving_default",
+                          {"ids": [row + [0] * (width - len(row)) for row in ids]})
+    assert_loaders_agree(both)
+    assert both["session"]["label"] == keras_labels
+
+
+def test_retraining_adds_a_version(exported, trained, tmp_path):
+    import shutil
+
+    folder, _ = exported
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    _, vocab, model, _ = trained("lstm")
+    assert train.export(model, vocab, str(copy)) == str(copy / "saved_model" / "2")
+    assert (copy / "saved_model" / "1" / "saved_model.pb").exists()  # the served version is left alone
+    assert predictor.load_classifier(str(copy)).predict(["我 很 难过"]) == [E.SAD]
 
 
 def test_edited_vocabulary_is_refused(exported, tmp_path):

@@ -1,65 +1,113 @@
-"""--mode=export: the SavedModel, reloaded in a fresh process, answers like the in-process decoder."""
+"""--mode=export: the SavedModel runs under TF Serving's loader (TF1 session path, and the real
+`saved_model_cli run`) exactly as under tf.saved_model.load and as the in-process decoder; the
+writer's version layout and permissions."""
 
-import json
+import os
+import pathlib
+import stat
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, assert_loaders_agree, load_both_ways
 from ecm_tf import config
+from ecm_tf import saved_models
 from ecm_tf.decoding import decode as decode_lib
 from ecm_tf.errors import InputError
 from ecm_tf.serving import export as export_lib
 from test_decoding_decode import make_model_dir
 
-POSTS = ["你 没有 任何 意义", "今天 天气 真 好 啊", "我 1998 年 就 在 这里 了 ， 一直 没有 离开 过 这个 城市"]
+# Unknown words, a digit run (normalised to 0 when the word is unknown), names in any case and ids.
+POSTS = ["你 没有 任何 意义", "今天 天气 真 好 啊 未登录词", "我 1998 年 就 在 这里 了 ， 一直 没有 离开 过 这个 城市"]
 EMOTIONS = ["Sad", "happy", "4"]
-
-RELOAD = """
-import json, sys
-import tensorflow as tf
-m = tf.saved_model.load(sys.argv[1])
-serve = m.signatures["serving_default"]
-out = serve(posts=tf.constant(json.loads(sys.argv[2])), emotions=tf.constant(json.loads(sys.argv[3])))
-ids = m.signatures["decode_ids"](post=tf.constant([[5, 6, 0]]), post_len=tf.constant([2]), emotion=tf.constant([1]))
-print(json.dumps({"responses": [[r.decode() for r in row] for row in out["responses"].numpy()],
-                  "scores": out["scores"].numpy().tolist(), "ids_shape": list(ids["ids"].shape),
-                  "signatures": sorted(m.signatures)}, ensure_ascii=False))
-"""
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("export")
     make_model_dir(root / "model")
-    cfg = config.defaults().replace(model_dir=str(root / "model"), export_dir=str(root / "export" / "1"),
+    cfg = config.defaults().replace(model_dir=str(root / "model"), export_dir=str(root / "export"),
                                     beam_size=4, top_k=3)
     decoder, model_cfg = decode_lib.load_decoder(cfg)
     module = export_lib.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
-    export_lib.export(module, cfg.export_dir)
-    return cfg, decoder
+    old = os.umask(0o077)  # the writer sets the modes itself, whatever the umask
+    try:
+        path = export_lib.export(module, cfg.export_dir)
+    finally:
+        os.umask(old)
+    return cfg, decoder, path
 
 
-def test_saved_model_matches_in_process_decoder(exported):
-    cfg, decoder = exported
-    proc = subprocess.run([sys.executable, "-c", RELOAD, cfg.export_dir, json.dumps(POSTS), json.dumps(EMOTIONS)],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    served = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert served["signatures"] == ["decode_ids", "serving_default"]
-    assert served["ids_shape"][:2] == [1, 3]
-    emotion_ids = [2, 5, 4]
-    for i, (post, e) in enumerate(zip(POSTS, emotion_ids)):
+def test_session_loader_matches_tf2_loader_and_decoder(exported):
+    cfg, decoder, path = exported
+    assert path == os.path.join(cfg.export_dir, "1")
+    both = load_both_ways(path, "serving_default", {"posts": POSTS, "emotions": EMOTIONS})
+    assert_loaders_agree(both)
+    served = both["session"]
+    for i, (post, e) in enumerate(zip(POSTS, [2, 5, 4])):
         expected = decoder.decode([post.split()], [e])[(0, e)]
         assert served["responses"][i] == [" ".join(t) for t, _ in expected]
         np.testing.assert_allclose(served["scores"][i], [s for _, s in expected], rtol=1e-4)
     # The 15-word post is in bucket 16: responses of up to 16 tokens (EOS included).
     assert all(len(r.split()) <= 16 for r in served["responses"][2])
+    ids = load_both_ways(path, "decode_ids", {"post": [[5, 6, 0]], "post_len": [2], "emotion": [1]})
+    assert_loaders_agree(ids)
+    assert np.asarray(ids["session"]["ids"]).shape[:2] == (1, 3)
 
 
-def test_export_refuses_existing_folder(exported):
-    cfg, _ = exported
+def test_unknown_emotion_is_refused_by_both_loaders(exported):
+    both = load_both_ways(exported[2], "serving_default", {"posts": ["你好"], "emotions": ["Joy"]})
+    assert "unknown emotion" in both["session_error"] and "unknown emotion" in both["tf2_error"]
+
+
+def test_saved_model_cli_run(exported):
+    """The stock tool, as a TF Serving user checks an export (same loader as the C++ server)."""
+    cli = pathlib.Path(sys.executable).with_name("saved_model_cli")
+    if not cli.exists():
+        pytest.skip(f"{cli} not installed beside this Python")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([str(cli), "run", "--dir", exported[2], "--tag_set", "serve", "--signature_def",
+                           "serving_default", "--input_exprs", 'posts=["你 没有 任何 意义"];emotions=["Sad"]'],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Result for output key responses" in proc.stdout and "Result for output key scores" in proc.stdout
+
+
+def test_permissions_readable_by_a_serving_user(exported):
+    path = exported[2]
+    for folder, dirs, files in os.walk(path):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o755, folder
+        for f in files:
+            assert stat.S_IMODE(os.stat(os.path.join(folder, f)).st_mode) == 0o644, f
+
+
+def test_version_layout_never_replaces_an_export(exported, tmp_path):
+    cfg, _, path = exported
     with pytest.raises(InputError, match="already exists"):
-        export_lib.run(cfg)
+        export_lib.run(cfg.replace(export_dir=path))
+    with pytest.raises(InputError, match="holds a SavedModel already"):
+        saved_models.version_dir(_copy_as_plain_folder(path, tmp_path))
+    (tmp_path / "base" / "3").mkdir(parents=True)
+    (tmp_path / "base" / "notes").mkdir()
+    assert saved_models.version_dir(str(tmp_path / "base")) == str(tmp_path / "base" / "4")
+    assert saved_models.version_dir(str(tmp_path / "fresh")) == str(tmp_path / "fresh" / "1")
+    assert saved_models.latest_version(cfg.export_dir) == path
+
+
+def _copy_as_plain_folder(path, tmp_path):
+    import shutil
+
+    target = tmp_path / "plain"
+    shutil.copytree(path, target)
+    return str(target)
+
+
+def test_failed_save_leaves_nothing(tmp_path):
+    class Broken:
+        pass
+
+    with pytest.raises(Exception):
+        saved_models.write(Broken(), str(tmp_path / "export"), {})
+    assert not (tmp_path / "export").exists() or os.listdir(tmp_path / "export") == []

@@ -1,6 +1,9 @@
-"""SavedModel wrapper of a trained recurrent classifier."""
+"""SavedModel wrapper of a trained recurrent classifier (written by saved_models.write as
+`<classifier folder>/saved_model/N`, the TF Serving layout; TF Serving's base path is saved_model/)."""
 
 import tensorflow as tf
+
+from ecm_tf import saved_models
 
 
 class ClassifierModule(tf.Module):
@@ -19,13 +22,14 @@ class ClassifierModule(tf.Module):
 
     def __init__(self, model, vocab_size, vocab_sha256):
         super().__init__(name="emotion_classifier")
-        self.model = model
+        self.weights = saved_models.model_variables(model)  # plain tf.Variables (see saved_models)
+        self._model = saved_models.Untracked(model)
         self.vocab_size = tf.Variable(vocab_size, dtype=tf.int64, trainable=False, name="vocab_size")
         self.vocab_sha256 = tf.Variable(vocab_sha256, dtype=tf.string, trainable=False, name="vocab_sha256")
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="ids")])
     def serve(self, ids):
-        logits = self.model(ids, training=False)  # [B, 6]
+        logits = self._model.obj(ids, training=False)  # [B, 6]
         return {
             "logits": logits,
             "probabilities": tf.nn.softmax(logits, axis=-1),

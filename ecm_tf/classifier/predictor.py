@@ -11,6 +11,7 @@ import numpy as np
 
 from ecm_tf import emotions
 from ecm_tf import io_utils
+from ecm_tf import saved_models
 from ecm_tf.classifier import data as data_lib
 from ecm_tf.classifier.lexicon import LexiconClassifier
 from ecm_tf.classifier.vocabulary import Vocabulary
@@ -40,8 +41,8 @@ class NeuralClassifier:
             raise InputError(f"{where}: {vocab_path} is not the vocabulary this classifier was trained with "
                              f"({words} words, sha256 {sha[:12]}; expected {config.get('clf_vocab_words')} words, "
                              f"sha256 {str(config.get('clf_vocab_sha256'))[:12]})")
-        saved = os.path.join(model_dir, SAVED_MODEL)
-        if not os.path.isdir(saved):
+        saved = saved_models.latest_version(os.path.join(model_dir, SAVED_MODEL))
+        if saved is None:
             raise InputError(f"{where}: no {SAVED_MODEL}/ (training did not finish?)")
         import tensorflow as tf
 

@@ -8,7 +8,6 @@ and for neural models vocab.txt and saved_model/ (see export_module.ClassifierMo
 """
 
 import os
-import shutil
 import sys
 import time
 
@@ -94,19 +93,15 @@ def fit(cfg, train_ids, train_labels, dev_ids, dev_labels, vocab_size, log=_log)
 
 
 def export(model, vocab, folder):
-    """Writes vocab.txt and saved_model/ (saved under a temporary name, then renamed into place)."""
-    import tensorflow as tf
-
+    """Writes vocab.txt and the next version folder saved_model/N (saved_models.write: atomic, never
+    replacing an earlier version); returns the version folder."""
+    from ecm_tf import saved_models
     from ecm_tf.classifier.export_module import ClassifierModule
 
     vocab.save(os.path.join(folder, "vocab.txt"))
     module = ClassifierModule(model, len(vocab), vocab.sha256())
-    target = os.path.join(folder, "saved_model")
-    tmp = target + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tf.saved_model.save(module, tmp, signatures={"serving_default": module.serve})
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)
+    return saved_models.write(module, os.path.join(folder, "saved_model"), {"serving_default": module.serve},
+                              flag="--model_dir")
 
 
 def run(cfg):

@@ -12,24 +12,15 @@ Each post's maximum response length is its bucket size (12/16/20/30), as in --mo
 or --max_decode_len. The folder is written beside its final name and renamed when complete.
 """
 
-import os
-import shutil
-import tempfile
-
 import tensorflow as tf
 
 from ecm_tf import config
-from ecm_tf import emotions as emotion_lib
+from ecm_tf import saved_models
 from ecm_tf.data import pipeline
 from ecm_tf.data.vocab import EOS_ID, PAD_ID, UNK_ID
 from ecm_tf.decoding.decode import load_decoder
 from ecm_tf.decoding.decoder import search
 from ecm_tf.errors import InputError
-
-
-def _table(keys, values, default):
-    init = tf.lookup.KeyValueTensorInitializer(tf.constant(keys, tf.string), tf.constant(values, tf.int32))
-    return tf.lookup.StaticHashTable(init, default_value=default)
 
 
 class ServingModule(tf.Module):
@@ -43,7 +34,8 @@ class ServingModule(tf.Module):
 
     def __init__(self, model, cfg, post_vocab, response_vocab):
         super().__init__(name="ecm_serving")
-        self.model = model
+        self.weights = saved_models.model_variables(model)  # plain tf.Variables (see saved_models)
+        self._model = saved_models.Untracked(model)
         self.beam = 1 if cfg.decoder == "greedy" else cfg.beam_size
         self.top_k = 1 if cfg.decoder == "greedy" else min(cfg.top_k, cfg.beam_size)
         self.decoder = cfg.decoder
@@ -51,11 +43,8 @@ class ServingModule(tf.Module):
         self.max_decode_len = cfg.max_decode_len
         self.bounds = tf.constant(pipeline.boundaries(cfg), tf.int32)
         words = post_vocab.word_list
-        self.post_table = _table(words, list(range(len(words))), UNK_ID)
-        names = {n.lower(): i for i, n in enumerate(emotion_lib.NAMES)}
-        names.update({str(i): i for i in range(emotion_lib.NUM_EMOTIONS)})
-        names.update({"sadness": emotion_lib.SAD, "anger": emotion_lib.ANGRY, "happiness": emotion_lib.HAPPY})
-        self.emotion_table = _table(list(names), list(names.values()), -1)
+        self.post_table = saved_models.string_table(words, range(len(words)), UNK_ID)
+        self.emotion_table = saved_models.emotion_table()
         self.response_words = tf.constant(response_vocab.word_list)
         self.vocab_sizes = tf.constant([len(post_vocab), len(response_vocab)], tf.int32)
 
@@ -69,7 +58,7 @@ class ServingModule(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
                                   tf.TensorSpec([None], tf.int32)])
     def decode_ids(self, post, post_len, emotion):
-        ids, scores, lengths = search(self.model, post, post_len, emotion, self._max_len(post_len), self.beam,
+        ids, scores, lengths = search(self._model.obj, post, post_len, emotion, self._max_len(post_len), self.beam,
                                       self.top_k, self.decoder)
         return {"ids": ids, "scores": scores, "lengths": lengths}
 
@@ -84,8 +73,7 @@ class ServingModule(tf.Module):
         post = ids.to_tensor(default_value=PAD_ID)  # [B, Tp]
         post_len = tf.cast(ids.row_lengths(), tf.int32)  # [B]
         tf.debugging.assert_positive(post_len, message="empty post")
-        emotion = self.emotion_table.lookup(tf.strings.lower(tf.strings.strip(emotions)))  # [B]
-        tf.debugging.assert_non_negative(emotion, message="unknown emotion name (Like, Sad, Disgust, Angry, Happy)")
+        emotion = saved_models.emotion_ids(self.emotion_table, emotions)  # [B]
         out = self.decode_ids(post, post_len, emotion)
         words = tf.gather(self.response_words, out["ids"])  # [B, K, T]
         keep = tf.logical_and(tf.not_equal(out["ids"], PAD_ID), tf.not_equal(out["ids"], EOS_ID))
@@ -95,33 +83,18 @@ class ServingModule(tf.Module):
         return {"responses": responses, "scores": out["scores"]}
 
 
-def _check_new(export_dir):
-    if os.path.exists(export_dir):
-        raise InputError(f"--export_dir={export_dir}: already exists (TF Serving expects a new version folder)")
-
-
 def export(module, export_dir):
-    """Saves `module` to export_dir atomically (temporary folder beside it, then rename)."""
-    export_dir = os.path.abspath(export_dir)
-    _check_new(export_dir)
-    parent = os.path.dirname(export_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="." + os.path.basename(export_dir) + ".", dir=parent)
-    try:
-        tf.saved_model.save(module, tmp, signatures={
-            "serving_default": module.serve.get_concrete_function(),
-            "decode_ids": module.decode_ids.get_concrete_function()})
-        os.replace(tmp, export_dir)
-    finally:
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp)
-    return export_dir
+    """Writes `module` as a new TF Serving version folder (saved_models.write); returns its path."""
+    return saved_models.write(module, export_dir, {
+        "serving_default": module.serve.get_concrete_function(),
+        "decode_ids": module.decode_ids.get_concrete_function()})
 
 
 def run(cfg):
     if not cfg.export_dir:
-        raise InputError("--export_dir: the SavedModel folder to write (e.g. runs/builtin/export/1)")
-    _check_new(os.path.abspath(cfg.export_dir))
+        raise InputError("--export_dir: the SavedModel folder to write (e.g. runs/builtin/export, "
+                         "whose next version folder is written, or runs/builtin/export/1)")
+    saved_models.version_dir(cfg.export_dir)  # refuse a taken version folder before loading anything
     if config.saved_model_family(cfg.model_dir) in ("cerg", "pe2r"):
         from ecm_tf.cerg import export as cerg_export
 
@@ -131,5 +104,5 @@ def run(cfg):
     decoder, model_cfg = load_decoder(cfg)
     module = ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
     path = export(module, cfg.export_dir)
-    size = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
-    print(f"exported {cfg.model_dir} -> {path} ({size / 2**20:.1f} MB; beam {module.beam}, top {module.top_k})")
+    print(f"exported {cfg.model_dir} -> {path} ({saved_models.size_mb(path):.1f} MB; beam {module.beam}, "
+          f"top {module.top_k})")

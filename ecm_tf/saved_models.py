@@ -1,0 +1,183 @@
+"""Writing and reading SavedModels the way TF Serving does (one writer for ECM, CERG/P&E2R and
+the classifiers).
+
+TF Serving (C++ SavedModelBundle) and `saved_model_cli run` load a SavedModel through the TF1
+session path: the saver's restore op fills the variables, the main op initialises the lookup
+tables, then Session::Run evaluates a signature. `tf.saved_model.load` (object-graph loading)
+rebinds function captures instead, so a model that only works there is not servable.
+
+The trap with Keras 3: a Keras variable wraps a tf.Variable, and a tf.Module that tracks Keras
+layers (or Keras variables) gets Keras's TF1-style copies of every weight. The restore op then
+writes the copies while the signatures read the originals, and the session path fails with
+"Could not find variable ...". So a serving module tracks the underlying tf.Variables only
+(`model_variables`), and holds the Keras model where tracking cannot see it (`Untracked`).
+
+    module.weights = saved_models.model_variables(model)   # plain tf.Variables, saved once
+    module._model = saved_models.Untracked(model)           # used by the traced functions
+    path = saved_models.write(module, "runs/x/export", signatures)  # -> runs/x/export/1
+
+`write` gives TF Serving's layout `base/N`: an `export_dir` whose last component is a number is
+that version folder (it must not exist yet); any other `export_dir` is the base folder, and the
+next free version number is written under it. The SavedModel is saved into a temporary folder
+beside its final name and renamed into place when complete; an existing export is never touched.
+Folders are 0755 and files 0644, so a serving process running as another user can read them.
+"""
+
+import os
+import shutil
+import tempfile
+
+from ecm_tf import emotions as emotion_lib
+from ecm_tf.errors import InputError
+
+DIR_MODE, FILE_MODE = 0o755, 0o644
+
+
+class Untracked:
+    """Holds an object out of sight of tf.Module's automatic dependency tracking."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+def model_variables(model):
+    """The tf.Variables behind a Keras model's variables (each once, in model order)."""
+    import tensorflow as tf
+
+    out, seen = [], set()
+    for v in model.variables:
+        inner = getattr(v, "value", v)
+        if not isinstance(inner, tf.Variable):
+            raise TypeError(f"{v.name}: expected a Keras variable over a tf.Variable, got {type(inner).__name__}")
+        if id(inner) not in seen:
+            seen.add(id(inner))
+            out.append(inner)
+    return out
+
+
+def string_table(keys, values, default):
+    """A string -> int32 StaticHashTable (initialised by the SavedModel's main op under TF Serving)."""
+    import tensorflow as tf
+
+    init = tf.lookup.KeyValueTensorInitializer(tf.constant(list(keys), tf.string), tf.constant(list(values), tf.int32))
+    return tf.lookup.StaticHashTable(init, default_value=default)
+
+
+def emotion_table():
+    """Emotion names ("Sad", "sadness", any case) and ids ("2") -> id; anything else -> -1."""
+    keys = emotion_lib.lookup_keys()
+    return string_table(keys, keys.values(), -1)
+
+
+def emotion_ids(table, names):
+    """Ids of a [B] string tensor of emotions; an unknown one fails the request with a clear message."""
+    import tensorflow as tf
+
+    ids = table.lookup(tf.strings.lower(tf.strings.strip(names)))  # [B]
+    tf.debugging.assert_non_negative(ids, message="unknown emotion name (Like, Sad, Disgust, Angry, Happy, "
+                                                  "Other or 0..5)")
+    return ids
+
+
+def version_dir(export_dir, flag="--export_dir"):
+    """The version folder to write for `export_dir` (see the module docstring); InputError if taken."""
+    export_dir = os.path.abspath(export_dir)
+    if os.path.basename(export_dir).isdigit():
+        if os.path.exists(export_dir):
+            raise InputError(f"{flag}={export_dir}: already exists (TF Serving expects a new version folder)")
+        return export_dir
+    if os.path.exists(export_dir) and not os.path.isdir(export_dir):
+        raise InputError(f"{flag}={export_dir}: is a file, not a folder")
+    if os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
+        raise InputError(f"{flag}={export_dir}: holds a SavedModel already; give its base folder or a new "
+                         f"version folder (TF Serving layout base/N)")
+    taken = [int(n) for n in os.listdir(export_dir) if n.isdigit()] if os.path.isdir(export_dir) else []
+    return os.path.join(export_dir, str(max(taken, default=0) + 1))
+
+
+def _set_modes(root):
+    os.chmod(root, DIR_MODE)
+    for folder, dirs, files in os.walk(root):
+        for d in dirs:
+            os.chmod(os.path.join(folder, d), DIR_MODE)
+        for f in files:
+            os.chmod(os.path.join(folder, f), FILE_MODE)
+
+
+def write(module, export_dir, signatures, extra_files=None, flag="--export_dir"):
+    """Saves `module` with `signatures` as a new version folder; returns its path.
+
+    Args:
+      module: tf.Module tracking plain tf.Variables and lookup tables (see the module docstring).
+      export_dir: str, a version folder `base/N` or a base folder (the next N is chosen).
+      signatures: dict name -> concrete function (or tf.function with an input_signature).
+      extra_files: dict file name -> writer(path) callable, for files stored beside the
+        SavedModel in its version folder (a vocabulary, a JSON description).
+      flag: str, named in errors.
+    """
+    import tensorflow as tf
+
+    target = version_dir(export_dir, flag)
+    parent = os.path.dirname(target)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=parent)
+    try:
+        tf.saved_model.save(module, tmp, signatures=signatures)
+        for name, writer in (extra_files or {}).items():
+            writer(os.path.join(tmp, name))
+        _set_modes(tmp)
+        if os.path.exists(target):  # another writer took the number meanwhile
+            raise InputError(f"{flag}={target}: written by another process meanwhile; nothing replaced")
+        os.rename(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp)
+    return target
+
+
+def latest_version(base):
+    """`base` itself when it holds saved_model.pb, else its highest-numbered version folder (or None)."""
+    if os.path.isfile(os.path.join(base, "saved_model.pb")):
+        return base
+    if not os.path.isdir(base):
+        return None
+    versions = sorted((int(n) for n in os.listdir(base)
+                       if n.isdigit() and os.path.isfile(os.path.join(base, n, "saved_model.pb"))))
+    return os.path.join(base, str(versions[-1])) if versions else None
+
+
+def size_mb(path):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files) / 2 ** 20
+
+
+class SessionModel:
+    """A SavedModel loaded as TF Serving loads it: TF1 loader (restore op + main op) in a Session.
+
+        model = SessionModel("runs/builtin/export/1")
+        model.run("serving_default", posts=["你好"], emotions=["Happy"])  # -> {"responses": ..., "scores": ...}
+    """
+
+    def __init__(self, export_dir, tags=("serve",)):
+        import tensorflow as tf
+
+        self._graph = tf.Graph()
+        self._session = tf.compat.v1.Session(graph=self._graph)
+        with self._graph.as_default():
+            meta = tf.compat.v1.saved_model.loader.load(self._session, list(tags), export_dir)
+        self.signatures = dict(meta.signature_def)
+
+    def run(self, signature="serving_default", **inputs):
+        """Numpy outputs of `signature` for keyword inputs (named as in the signature)."""
+        sig = self.signatures[signature]
+        unknown = set(inputs) - set(sig.inputs)
+        if unknown:
+            raise KeyError(f"{signature}: no inputs {sorted(unknown)}; expected {sorted(sig.inputs)}")
+        feeds = {sig.inputs[k].name: v for k, v in inputs.items()}
+        names = sorted(sig.outputs)
+        values = self._session.run([sig.outputs[k].name for k in names], feed_dict=feeds)
+        return dict(zip(names, values))
+
+    def close(self):
+        self._session.close()

@@ -112,7 +112,11 @@ flags.DEFINE_integer("num_posts", 200, "Posts sampled for an evaluation sheet (p
 flags.DEFINE_integer("eval_posts", 0, "--mode=eval: distinct posts decoded (seeded sample; 0 = all of the split).")
 flags.DEFINE_list("systems", [], "Decode outputs (JSON lines of --mode=decode), one per system, for --mode=eval_sheet.")
 flags.DEFINE_list("sheets", [], "Filled annotation sheets (CSV) for --mode=eval_score or --mode=cecg_score.")
-flags.DEFINE_string("server_url", "http://localhost:8501/v1/models/ecm:predict", "TF Serving REST endpoint for --mode=client.")
+flags.DEFINE_string("server_url", "http://localhost:8501/v1/models/ecm:predict",
+                    "TF Serving endpoint for --mode=client: REST http(s)://HOST:8501/v1/models/MODEL:predict "
+                    "or gRPC grpc://HOST:8500/MODEL.")
+flags.DEFINE_enum("rest_format", "inputs", ["inputs", "instances"],
+                  "REST predict body of --mode=client: columnar 'inputs' or row 'instances'.")
 
 # --- CERG and P&E2R (issue: CERG) ---------------------------------------------------------
 flags.DEFINE_integer("cerg_layers", 12, "Transformer blocks (paper: 12).")

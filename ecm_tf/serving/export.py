@@ -99,7 +99,8 @@ def run(cfg):
         from ecm_tf.cerg import export as cerg_export
 
         path = cerg_export.export(cfg.model_dir, cfg.export_dir)
-        print(f"exported {cfg.model_dir} -> {path} (transformer + beam search; BM25 rerank stays in CergPredictor)")
+        print(f"exported {cfg.model_dir} -> {path} ({saved_models.size_mb(path):.1f} MB; text in/out, beam search "
+              f"inside; the BM25 rerank stays in CergPredictor)")
         return
     decoder, model_cfg = load_decoder(cfg)
     module = ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)

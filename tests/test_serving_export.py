@@ -20,8 +20,9 @@ from ecm_tf.serving import export as export_lib
 from test_decoding_decode import make_model_dir
 
 # Unknown words, a digit run (normalised to 0 when the word is unknown), names in any case and ids.
-POSTS = ["你 没有 任何 意义", "今天 天气 真 好 啊 未登录词", "我 1998 年 就 在 这里 了 ， 一直 没有 离开 过 这个 城市"]
-EMOTIONS = ["Sad", "happy", "4"]
+POSTS = ["你 没有 任何 意义", "今天 天气 真 好 啊 未登录词", "我 1998 年 就 在 这里 了 ， 一直 没有 离开 过 这个 城市",
+         "我 12 年", "我 00 年"]  # "12" is not in the post vocabulary, "00" is
+EMOTIONS = ["Sad", "happy", "4", "like", "1"]
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +47,12 @@ def test_session_loader_matches_tf2_loader_and_decoder(exported):
     both = load_both_ways(path, "serving_default", {"posts": POSTS, "emotions": EMOTIONS})
     assert_loaders_agree(both)
     served = both["session"]
-    for i, (post, e) in enumerate(zip(POSTS, [2, 5, 4])):
+    for i, (post, e) in enumerate(zip(POSTS, [2, 5, 4, 1, 1])):
         expected = decoder.decode([post.split()], [e])[(0, e)]
         assert served["responses"][i] == [" ".join(t) for t, _ in expected]
         np.testing.assert_allclose(served["scores"][i], [s for _, s in expected], rtol=1e-4)
+    assert served["responses"][3] == served["responses"][4]  # digits looked up as 0 in the graph
+    np.testing.assert_array_equal(served["scores"][3], served["scores"][4])
     # The 15-word post is in bucket 16: responses of up to 16 tokens (EOS included).
     assert all(len(r.split()) <= 16 for r in served["responses"][2])
     ids = load_both_ways(path, "decode_ids", {"post": [[5, 6, 0]], "post_len": [2], "emotion": [1]})

@@ -95,13 +95,17 @@ def markdown(report):
     if base:
         lines.append(f"| majority ({base['label']}) | {base['accuracy']:.3f} | {base['macro_f1']:.3f} | |")
     lines += ["", "### Table 4 analogue: LCCC valid split", "",
-              "| model | perplexity | emotion accuracy | distinct-1 | distinct-2 | paper perplexity | paper emotion accuracy |",
-              "|---|---|---|---|---|---|---|"]
+              "perplexity: the original release's (exp of the mean over responses of each response's mean "
+              "token NLL); perplexity (token): exp(total NLL / total tokens)", "",
+              "| model | perplexity | perplexity (token) | emotion accuracy | distinct-1 | distinct-2 | "
+              "paper perplexity | paper emotion accuracy |",
+              "|---|---|---|---|---|---|---|---|"]
     for row in ROWS:
         if row in t4:
             r = t4[row]
             p = PAPER_TABLE4[row]
-            lines.append(f"| {ROW_NAMES[row]} | {r['perplexity']:.1f} | {r['emotion_accuracy']:.3f} | "
+            token = f"{r['perplexity_token']:.1f}" if r.get("perplexity_token") is not None else "-"
+            lines.append(f"| {ROW_NAMES[row]} | {r['perplexity']:.1f} | {token} | {r['emotion_accuracy']:.3f} | "
                          f"{r['distinct1']:.3f} | {r['distinct2']:.3f} | {p[0]} | {p[1]} |")
     per = report.get("emotion_accuracy_per_emotion", {})
     if per:
@@ -143,7 +147,11 @@ def main():
         if os.path.exists(path):
             ev = io_utils.read_json(path)
             gen = ev["generation"]["Overall"]
+            # eval.json of before issue 14 has only the token-level figure, under "perplexity".
+            token_ppl = ev.get("perplexity_token", {}).get("Overall")
             table4[row] = {"perplexity": round(ev["perplexity"]["Overall"], 2),
+                           "perplexity_token": round(token_ppl, 2) if token_ppl is not None else None,
+                           "perplexity_definition": "response" if token_ppl is not None else "token",
                            "emotion_accuracy": round(gen["emotion_accuracy"], 4),
                            "distinct1": round(gen["distinct_1"], 4), "distinct2": round(gen["distinct_2"], 4),
                            "posts": ev["posts"], "responses": gen["responses"]}

@@ -132,6 +132,11 @@ flags.DEFINE_float("cerg_dropout", 0.1, "Dropout of the CERG transformer (and it
 
 FLAGS = flags.FLAGS
 
+# --- faithfulness to the original release (issue 14) ---------------------------------------
+flags.DEFINE_enum("loss_average", "response", ["response", "token"],
+                  "Loss normalisation: response = mean over each response's tokens, then over the batch "
+                  "(the original); token = one mean over all target tokens of the batch.")
+
 # Flags that define a trained model: saved in config.json and reloaded by eval/decode/export.
 MODEL_FLAGS = (
     "model", "embed_dim", "hidden", "num_layers", "emotion_dim", "use_emb", "use_imemory", "use_ememory",
@@ -141,6 +146,7 @@ MODEL_FLAGS = (
     "token_level", "data_dir", "bucket_boundaries", "cerg_layers", "cerg_hidden", "cerg_heads",
     "cerg_max_chars", "cerg_dropout", "replace_rate", "replace_ramp_steps",
     "classifier", "clf_vocab_size", "clf_embed_dim", "clf_hidden",
+    "loss_average",
 )
 
 

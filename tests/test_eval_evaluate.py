@@ -31,16 +31,20 @@ def test_eval_writes_table_with_hand_checkable_figures(tmp_path, monkeypatch, ca
     assert gen["Overall"]["emotion_accuracy"] == pytest.approx(0.2)
     assert gen["Overall"]["responses"] == 5 * report["posts"]
     assert 0 < gen["Overall"]["distinct_1"] <= 1 and 0 <= gen["Overall"]["distinct_2"] <= 1
-    # Overall perplexity is the token-weighted mean of the per-emotion ones (in log space).
-    ppl = report["perplexity"]
-    counts = {}
+    # perplexity (the original's): every response weighs the same, so Overall is the response-count
+    # weighted mean of the per-emotion ones in log space; perplexity_token: the token-weighted mean.
+    ppl, ppl_token = report["perplexity"], report["perplexity_token"]
+    tokens, responses = {}, {}
     for ex in dev:
         name = ["Other", "Like", "Sad", "Disgust", "Angry", "Happy"][ex["emotion"]]
-        counts[name] = counts.get(name, 0) + len(ex["response"])
-    total = sum(counts.values())
-    mixed = math.exp(sum(n * math.log(ppl[name]) for name, n in counts.items()) / total)
-    assert ppl["Overall"] == pytest.approx(mixed, rel=1e-4)
-    assert set(ppl) == set(counts) | {"Overall"}
+        tokens[name] = tokens.get(name, 0) + len(ex["response"])
+        responses[name] = responses.get(name, 0) + 1
+    for table, counts in ((ppl, responses), (ppl_token, tokens)):
+        mixed = math.exp(sum(n * math.log(table[name]) for name, n in counts.items()) / sum(counts.values()))
+        assert table["Overall"] == pytest.approx(mixed, rel=1e-4)
+        assert set(table) == set(counts) | {"Overall"}
     md = (tmp_path / "model" / "eval.md").read_text(encoding="utf-8")
     assert "| Sad |" in md and "| 1.000 |" in md and md in capsys.readouterr().out
+    assert "| emotion | perplexity | perplexity (token) | emotion accuracy |" in md
+    assert f"| Overall | {ppl['Overall']:.1f} | {ppl_token['Overall']:.1f} |" in md
 

@@ -17,11 +17,12 @@ def test_distinct_n_by_hand():
     assert metrics.distinct_n([], 1) == 0.0
 
 
-def test_perplexity_weights_batches_by_tokens():
+def test_perplexity_per_response_and_per_token():
     acc = metrics.PerplexityAccumulator()
     acc.add(nll_sum=2.0, num_tokens=1)  # one token with NLL 2
     acc.add(nll_sum=3.0, num_tokens=3)  # three tokens with NLL 1
-    assert acc.perplexity() == pytest.approx(math.exp(5.0 / 4))
+    assert acc.perplexity() == pytest.approx(math.exp((2.0 + 1.0) / 2))  # the original: responses weigh the same
+    assert acc.perplexity_token() == pytest.approx(math.exp(5.0 / 4))  # tokens weigh the same
     assert math.isnan(metrics.PerplexityAccumulator().perplexity())
 
 

@@ -76,12 +76,14 @@ def test_loss_parts_eq_15(settings):
     parts = {k: v.numpy() for k, v in ecm_loss(out, b, cfg).items()}
     w = (np.arange(5)[None] < b["response_len"][:, None]).astype(np.float32)
     tlp, a = out["target_log_probs"].numpy(), out["selector_logits"].numpy()
-    np.testing.assert_allclose(parts["nll"], -(w * tlp).sum() / w.sum(), rtol=1e-5)
+    # Default --loss_average=response: each response's token mean, then the batch mean (the original).
+    np.testing.assert_allclose(parts["nll"], (-(w * tlp).sum(1) / w.sum(1)).mean(), rtol=1e-5)
+    np.testing.assert_allclose(parts["nll_token"], -(w * tlp).sum() / w.sum(), rtol=1e-5)
     np.testing.assert_allclose(parts["ppl"], np.exp(parts["nll"]), rtol=1e-5)
     q = b["emotion_word"]
     log_a, log_1a = -np.log1p(np.exp(-a)), -np.log1p(np.exp(a))
     per = q * log_a + ((1 - q) * log_1a if cfg.selector_loss == "bce" else 0)
-    np.testing.assert_allclose(parts["selector"], -(w * per).sum() / w.sum(), rtol=1e-4)
+    np.testing.assert_allclose(parts["selector"], (-(w * per).sum(1) / w.sum(1)).mean(), rtol=1e-4)
     m = out["imemory"].numpy()
     end = m[:, -1] if cfg.imemory_decay_padding else m[np.arange(3), b["response_len"] - 1]
     sq = (end ** 2).sum(-1)

@@ -4,8 +4,10 @@
         --classifier_dir=runs/builtin/classifier
 
 On the test split of the model's prep folder (dev when there is no test split):
-  - perplexity: exp(token NLL) with teacher forcing (cross-entropy only, as the original code
-    reports it), per response emotion and overall;
+  - perplexity (ECM Table 4, the original release's definition): exp of the mean over responses
+    of each response's mean token NLL, teacher forced, cross-entropy only (seq2seq.py
+    sequence_loss_by_example, baseline.py dev evaluation), per response emotion and overall;
+    perplexity_token beside it: exp(total NLL / total tokens), the corpus perplexity;
   - emotion accuracy: every distinct post (or a seeded sample of --eval_posts) is decoded for the
     five emotions (Like..Happy, top-1 of the beam search); the share of responses the classifier
     labels with the requested emotion;
@@ -42,7 +44,10 @@ def pick_split(data_dir):
 
 
 def perplexities(model, cfg, data_dir, split):
-    """{emotion name or "Overall": perplexity}, teacher forced over the split."""
+    """({name: perplexity}, {name: perplexity_token}) teacher forced over the split.
+
+    Names are the response emotions present and "Overall"; see metrics.PerplexityAccumulator.
+    """
     step = tf.function(lambda batch: ecm_loss(model(batch, training=False), batch, cfg), reduce_retracing=True)
     accs = {name: metrics.PerplexityAccumulator() for name in list(emotions.NAMES) + ["Overall"]}
     for batch in pipeline.make_dataset(data_dir, split, cfg, training=False, batch_size=EVAL_BATCH):
@@ -51,7 +56,9 @@ def perplexities(model, cfg, data_dir, split):
                                   batch["emotion"].numpy()):
             accs[emotions.NAMES[e]].add(nll, tokens)
             accs["Overall"].add(nll, tokens)
-    return {name: acc.perplexity() for name, acc in accs.items() if acc.tokens}
+    kept = {name: acc for name, acc in accs.items() if acc.responses}
+    return ({name: acc.perplexity() for name, acc in kept.items()},
+            {name: acc.perplexity_token() for name, acc in kept.items()})
 
 
 def load_emotion_classifier(classifier_dir):
@@ -95,11 +102,14 @@ def markdown(report):
     lines = [f"Evaluation of `{report['model_dir']}` on the {report['split']} split "
              f"({report['examples']} pairs, {report['posts']} posts x 5 emotions; classifier: {report['classifier']}; "
              f"decoder: {report['decoder']})", "",
-             "| emotion | perplexity | emotion accuracy | distinct-1 | distinct-2 |", "|---|---|---|---|---|"]
+             "perplexity: exp(mean over responses of the per-response mean NLL), as the original release "
+             "reports it; perplexity (token): exp(total NLL / total tokens)", "",
+             "| emotion | perplexity | perplexity (token) | emotion accuracy | distinct-1 | distinct-2 |",
+             "|---|---|---|---|---|---|"]
     for name in list(emotions.NAMES) + ["Overall"]:
-        ppl = report["perplexity"].get(name)
         gen = report["generation"].get(name)
-        cells = [f"{ppl:.1f}" if ppl is not None else "-"]
+        cells = [f"{report[key][name]:.1f}" if name in report[key] else "-"
+                 for key in ("perplexity", "perplexity_token")]
         cells += [f"{gen[k]:.3f}" for k in ("emotion_accuracy", "distinct_1", "distinct_2")] if gen else ["-"] * 3
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -115,11 +125,12 @@ def run(cfg):
     posts = sorted({ex["post_text"] for ex in examples if ex["post_text"]})
     if 0 < cfg.eval_posts < len(posts):
         posts = sorted(random.Random(cfg.seed).sample(posts, cfg.eval_posts))
+    ppl, ppl_token = perplexities(decoder.model, model_cfg, data_dir, split)
     report = {
         "model_dir": cfg.model_dir, "data_dir": data_dir, "split": split, "examples": len(examples),
         "posts": len(posts), "classifier": classifier_name,
         "decoder": f"{model_cfg.decoder} {decoder.beam}",
-        "perplexity": perplexities(decoder.model, model_cfg, data_dir, split),
+        "perplexity": ppl, "perplexity_token": ppl_token,
         "generation": generation_metrics(decoder, posts, classifier),
     }
     io_utils.write_json(os.path.join(cfg.model_dir, "eval.json"), report)

@@ -23,21 +23,40 @@ def distinct_n(responses, n):
 
 
 class PerplexityAccumulator:
-    """Sums token negative log-likelihoods; perplexity = exp(total NLL / total tokens).
+    """Perplexity of a set of responses, both ways.
 
-    Batches of different sizes and lengths are weighted by their tokens, as a corpus perplexity.
+    `perplexity()` is the original release's (ECM Table 4; seq2seq.py sequence_loss_by_example,
+    baseline.py dev evaluation): exp of the mean over responses of each response's mean token
+    NLL, so every response weighs the same. `perplexity_token()` is the corpus perplexity:
+    exp(total NLL / total tokens), so long responses weigh more. Example: a response of 2 tokens
+    at 1.0 nats and one of 10 tokens at 3.0 nats give exp(2.0) = 7.39 and exp(32 / 12) = 14.39.
     """
 
     def __init__(self):
         self.nll = 0.0
         self.tokens = 0
+        self.response_means = 0.0
+        self.responses = 0
 
     def add(self, nll_sum, num_tokens):
-        """Adds a batch: summed NLL (nats) over `num_tokens` target tokens (EOS included)."""
+        """Adds one response: its summed NLL (nats) over its `num_tokens` target tokens (EOS included).
+
+        A response without tokens counts in neither figure.
+        """
+        num_tokens = int(num_tokens)
+        if num_tokens <= 0:
+            return
         self.nll += float(nll_sum)
-        self.tokens += int(num_tokens)
+        self.tokens += num_tokens
+        self.response_means += float(nll_sum) / num_tokens
+        self.responses += 1
 
     def perplexity(self):
+        """exp(mean over responses of the per-response mean NLL): the original's definition."""
+        return math.exp(self.response_means / self.responses) if self.responses else float("nan")
+
+    def perplexity_token(self):
+        """exp(total NLL / total tokens): the token-level (corpus) perplexity."""
         return math.exp(self.nll / self.tokens) if self.tokens else float("nan")
 
 

@@ -1,4 +1,9 @@
-"""The original ECM learning-rate schedule: decay when the loss stops improving."""
+"""The original ECM learning-rate schedule: decay when the cross-entropy stops improving.
+
+Training feeds it the cross-entropy term alone (`nll`, averaged as --loss_average), not the total
+loss with the selector and memory terms: the original's `step()` returns its perplexity term
+(seq2seq_model.py:225, `ppxes`), and baseline.py:219-230 averages that over the window.
+"""
 
 import tensorflow as tf
 

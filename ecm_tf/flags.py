@@ -136,6 +136,8 @@ FLAGS = flags.FLAGS
 flags.DEFINE_enum("loss_average", "response", ["response", "token"],
                   "Loss normalisation: response = mean over each response's tokens, then over the batch "
                   "(the original); token = one mean over all target tokens of the batch.")
+flags.DEFINE_enum("pe2r_cell", "lstm", ["lstm", "gru"],
+                  "Recurrent cell of the P&E2R baseline (CERG paper: LSTM); saved in config.json.")
 
 # Flags that define a trained model: saved in config.json and reloaded by eval/decode/export.
 MODEL_FLAGS = (
@@ -146,7 +148,7 @@ MODEL_FLAGS = (
     "token_level", "data_dir", "bucket_boundaries", "cerg_layers", "cerg_hidden", "cerg_heads",
     "cerg_max_chars", "cerg_dropout", "replace_rate", "replace_ramp_steps",
     "classifier", "clf_vocab_size", "clf_embed_dim", "clf_hidden",
-    "loss_average",
+    "loss_average", "pe2r_cell",
 )
 
 

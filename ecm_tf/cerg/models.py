@@ -25,8 +25,9 @@ def build(settings, vocab_size):
         model = CergModel(vocab_size, settings["cerg_hidden"], settings["cerg_layers"], settings["cerg_heads"],
                           max_chars, dropout=settings["cerg_dropout"], name="cerg")
     elif family == "pe2r":
+        # A config.json written before --pe2r_cell existed is a GRU model.
         model = Pe2rModel(vocab_size, settings["embed_dim"], settings["hidden"], settings["emotion_dim"],
-                          max_chars, name="pe2r")
+                          max_chars, cell=settings.get("pe2r_cell", "gru"), name="pe2r")
     else:
         raise InputError(f"--model={family}: the CERG trainer handles {' or '.join(FAMILIES)}")
     _call_once(model, max_chars)

@@ -26,6 +26,8 @@ from ecm_tf.decoding.beam_search import beam_search
 from ecm_tf.errors import InputError
 
 _BATCH = 64
+# No empty response: _EOS is not allowed as the first character (as ECM's decoder, decoding/decoder.py).
+MIN_RESPONSE_LEN = 1
 
 
 class CergPredictor:
@@ -77,7 +79,8 @@ class CergPredictor:
         batch = tf.shape(post)[0]
         return beam_search(self.model.step, self.model.initial_state(emotion, post), batch, self.beam_size,
                            self.max_chars + 1, start_id=self.model.start_id, eos_id=char_vocab.EOS_ID,
-                           forbidden_ids=models.FORBIDDEN_IDS, top_k=self.beam_size, unk_id=char_vocab.UNK_ID)
+                           forbidden_ids=models.FORBIDDEN_IDS, top_k=self.beam_size, unk_id=char_vocab.UNK_ID,
+                           min_len=MIN_RESPONSE_LEN)
 
     def _post_chars(self, post, where):
         chars = data.chars_of(post)

@@ -124,6 +124,12 @@ def train(cfg, pairs, dev_arrays=None, vocab=None, quiet=False):
         raise InputError(f"--model={cfg.model}: the CERG trainer handles {' or '.join(models.FAMILIES)}")
     os.makedirs(cfg.model_dir, exist_ok=True)
     resume = models.has_checkpoint(cfg.model_dir)
+    if resume and cfg.model == "pe2r":
+        saved = io_utils.read_json(os.path.join(cfg.model_dir, "config.json"))
+        if saved.get("pe2r_cell", "gru") != cfg.pe2r_cell:
+            raise InputError(f"--model_dir={cfg.model_dir} holds a P&E2R model with pe2r_cell="
+                             f"{saved.get('pe2r_cell', 'gru')}; this run has --pe2r_cell={cfg.pe2r_cell} "
+                             f"(use another --model_dir)")
     vocab = vocab or _vocabulary(cfg, pairs, resume)
     cfg.save(cfg.model_dir)
     tf.random.set_seed(cfg.seed)

@@ -138,6 +138,10 @@ flags.DEFINE_enum("loss_average", "response", ["response", "token"],
                   "(the original); token = one mean over all target tokens of the batch.")
 flags.DEFINE_enum("pe2r_cell", "lstm", ["lstm", "gru"],
                   "Recurrent cell of the P&E2R baseline (CERG paper: LSTM); saved in config.json.")
+flags.DEFINE_enum("bucket_lengths", "original", ["original", "inclusive"],
+                  "original: a pair is in the first bucket with length < size and a post in bucket D gets "
+                  "at most D - 1 response tokens (EOS included), as the original; inclusive: length <= "
+                  "size and D tokens.")
 
 # Flags that define a trained model: saved in config.json and reloaded by eval/decode/export.
 MODEL_FLAGS = (
@@ -148,10 +152,90 @@ MODEL_FLAGS = (
     "token_level", "data_dir", "bucket_boundaries", "cerg_layers", "cerg_hidden", "cerg_heads",
     "cerg_max_chars", "cerg_dropout", "replace_rate", "replace_ramp_steps",
     "classifier", "clf_vocab_size", "clf_embed_dim", "clf_hidden",
-    "loss_average", "pe2r_cell",
+    "loss_average", "pe2r_cell", "bucket_lengths",
 )
 
 
 def defined_names():
     """Names of the flags this module defines (not absl's own)."""
     return sorted(f.name for f in FLAGS.get_flags_for_module(__name__))
+
+
+# --- checked at parse time: a bad value ends with one line naming the flag, before anything runs --
+# name -> (lowest, highest) allowed; None = unbounded; "<1" = below 1 (a fraction).
+BOUNDS = {
+    "log_every": (1, None), "dev_fraction": (0, "<1"), "vocab_size": (5, None), "max_post_len": (2, None),
+    "max_response_len": (2, None), "num_shards": (1, None), "batch_size": (1, None), "shuffle_buffer": (1, None),
+    "clf_vocab_size": (3, None), "clf_embed_dim": (1, None), "clf_hidden": (1, None), "clf_epochs": (1, None),
+    "clf_batch_size": (1, None), "clf_learning_rate": ("<0", None), "clf_dev_fraction": (0, "<1"),
+    "clf_test_fraction": (0, "<1"), "clf_max_len": (1, None), "clf_min_count": (1, None),
+    "clf_dropout": (0, "<1"), "embed_dim": (1, None), "hidden": (1, None), "num_layers": (1, None),
+    "emotion_dim": (1, None), "selector_loss_weight": (0, None), "imemory_loss_weight": (0, None),
+    "learning_rate": ("<0", None), "lr_decay": ("<0", 1), "lr_decay_window": (1, None), "clip_norm": ("<0", None),
+    "max_steps": (0, None), "steps_per_checkpoint": (1, None), "steps_per_eval": (0, None),
+    "keep_checkpoints": (1, None), "beam_size": (1, None), "top_k": (1, None), "max_decode_len": (0, None),
+    "num_posts": (1, None), "eval_posts": (0, None), "cerg_layers": (1, None), "cerg_hidden": (1, None),
+    "cerg_heads": (1, None), "cerg_max_chars": (1, None), "replace_rate": (0, 1), "replace_ramp_steps": (0, None),
+    "retrieval_k": (0, None), "retrieval_weight": (0, None), "cerg_dropout": (0, "<1"),
+}
+# Paths that must exist when given (comma-separated lists for the list-valued ones).
+INPUT_FILES = ("input", "dev_input", "test_input", "ememory_words", "pretrained_embeddings", "systems", "sheets")
+INPUT_FOLDERS = ("vocab_dir",)
+
+
+def _range_validator(name, low, high):
+    def check(value):
+        if value is None:
+            return True
+        ok_low = low is None or (value > 0 if low == "<0" else value >= low)
+        ok_high = high is None or (value < 1 if high == "<1" else value <= high)
+        if not (ok_low and ok_high):
+            lo = "> 0" if low == "<0" else (f">= {low}" if low is not None else "")
+            hi = "< 1" if high == "<1" else (f"<= {high}" if high is not None else "")
+            raise flags.ValidationError(f"must be {' and '.join(p for p in (lo, hi) if p)}")
+        return True
+    return check
+
+
+def _paths(value):
+    if not value:
+        return []
+    return [p.strip() for p in (value if isinstance(value, list) else str(value).split(",")) if p.strip()]
+
+
+def _file_validator(value):
+    import os
+
+    for path in _paths(value):
+        if path == "-":
+            continue
+        if os.path.isdir(path):
+            raise flags.ValidationError(f"{path} is a folder; expected a file")
+        if not os.path.exists(path):
+            raise flags.ValidationError(f"{path}: no such file")
+    return True
+
+
+def _folder_validator(value):
+    import os
+
+    for path in _paths(value):
+        if not os.path.isdir(path):
+            raise flags.ValidationError(f"{path}: no such folder")
+    return True
+
+
+def _bucket_validator(value):
+    for v in value or []:
+        if not str(v).strip().isdigit() or int(v) < 1:
+            raise flags.ValidationError(f"{v!r} is not a positive integer (lengths such as 12,16,20)")
+    return True
+
+
+for _name, (_low, _high) in BOUNDS.items():
+    flags.register_validator(_name, _range_validator(_name, _low, _high))
+for _name in INPUT_FILES:
+    flags.register_validator(_name, _file_validator)
+for _name in INPUT_FOLDERS:
+    flags.register_validator(_name, _folder_validator)
+flags.register_validator("bucket_boundaries", _bucket_validator)

@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import sys
 import tempfile
 
 
@@ -77,3 +78,12 @@ def read_lines(path):
     if lines and lines[-1] == "":
         lines.pop()
     return [line.rstrip("\r") for line in lines]
+
+
+def stdin(where="--input", hint="give --input=FILE or pipe the posts in"):
+    """sys.stdin for reading, or InputError naming `where` when it is closed (`<&-`) or absent."""
+    from ecm_tf.errors import InputError
+
+    if sys.stdin is None or sys.stdin.closed:
+        raise InputError(f"{where}: standard input is closed; {hint}")
+    return sys.stdin

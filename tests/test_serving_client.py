@@ -141,5 +141,5 @@ def test_grpc_and_url_errors_are_one_line(tmp_path, capsys):
 
 def test_closed_stdin_is_a_clear_error(monkeypatch):
     monkeypatch.setattr("sys.stdin", None)
-    with pytest.raises(InputError, match="stdin is closed"):
+    with pytest.raises(InputError, match="standard input is closed"):
         client.read_posts("")

@@ -51,7 +51,7 @@ def test_resume_continues_from_saved_step(tmp_path, capsys):
 def test_init_from_restores_exactly_the_shared_variables(seq2seq_dir, tmp_path):
     cfg = tiny(tmp_path, max_steps=0, init_from=str(seq2seq_dir))
     trainer = train_lib.train(cfg)
-    source, _ = ecm_model.load(cfg, str(seq2seq_dir))
+    source, _, _ = ecm_model.load(cfg, str(seq2seq_dir))
     by_path = {v.path: v.numpy() for v in source.weights}
     shared = [v for v in trainer.model.weights if not warm_start.is_emotion_variable(v.path)]
     fresh = [v for v in trainer.model.weights if warm_start.is_emotion_variable(v.path)]
@@ -95,7 +95,7 @@ def test_nan_loss_stops_with_step_and_batch_and_keeps_the_last_good_checkpoint(t
                                          r"the last good checkpoint \(.*ckpt-2\) is kept"):
         train_lib.train(tiny(tmp_path, max_steps=4))
     assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-2")
-    reloaded, _ = ecm_model.load(tiny(tmp_path), str(tmp_path))
+    reloaded, _, _ = ecm_model.load(tiny(tmp_path), str(tmp_path))
     for v in reloaded.weights:
         np.testing.assert_array_equal(v.numpy(), good[v.path])
 

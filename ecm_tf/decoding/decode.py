@@ -14,6 +14,7 @@ import json
 import os
 import sys
 
+from ecm_tf import checkpoints
 from ecm_tf import config
 from ecm_tf import emotions
 from ecm_tf import io_utils
@@ -33,7 +34,8 @@ def load_decoder(cfg):
     """(Decoder, model cfg) for cfg.model_dir: settings from its config.json, weights from its checkpoint."""
     from ecm_tf.models import ecm_model
 
-    model, model_cfg = ecm_model.load(model_config(cfg), cfg.model_dir)
+    model, model_cfg, prefix = ecm_model.load(model_config(cfg), cfg.model_dir)
+    print(f"loaded {checkpoints.describe(prefix)}", file=sys.stderr, flush=True)
     post_vocab, response_vocab = vocab_lib.load_pair(model_cfg.data_dir, flag="--data_dir")
     return Decoder(model, model_cfg, post_vocab, response_vocab), model_cfg
 
@@ -44,7 +46,7 @@ def read_posts(path):
         lines = io_utils.read_lines(path)
         name = path
     else:
-        lines = sys.stdin.read().splitlines()
+        lines = io_utils.stdin().read().splitlines()
         name = "<stdin>"
     posts = [(f"{name}:{i}", line.strip()) for i, line in enumerate(lines, 1) if line.strip()]
     if not posts:

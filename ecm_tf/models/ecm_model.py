@@ -194,11 +194,15 @@ def restore(model, model_dir):
 
 
 def load(cfg, model_dir=None):
-    """(model, cfg) of a trained folder: settings from its config.json, weights from its checkpoint."""
+    """(model, cfg, checkpoint prefix) of a trained folder: settings from its config.json, weights from
+    its latest checkpoint (verified whole first)."""
     from ecm_tf import config
+
+    from ecm_tf.data import fingerprint
 
     model_dir = model_dir or cfg.model_dir
     cfg = config.load_model_config(cfg, model_dir)
+    fingerprint.check(saved_config(model_dir), cfg.data_dir, model_dir)
     model = build_model(cfg, cfg.data_dir)
-    restore(model, model_dir)  # checks the saved settings against the model first
-    return model, cfg
+    prefix = restore(model, model_dir)  # checks the saved settings against the model first
+    return model, cfg, prefix

@@ -6,10 +6,9 @@
 Reads posts from stdin one line at a time; an empty line or end of input exits.
 """
 
-import sys
-
 from ecm_tf import config
 from ecm_tf import emotions
+from ecm_tf import io_utils
 from ecm_tf.decoding.decode import load_decoder
 from ecm_tf.decoding.decoder import emotion_list, post_tokens
 from ecm_tf.errors import InputError
@@ -44,16 +43,17 @@ def _cerg_responder(cfg):
 
 def run(cfg):
     emotion_ids = emotion_list(cfg.emotion)
+    stdin = io_utils.stdin("--mode=chat", "type or pipe the posts in")  # before loading the model
     family = config.saved_model_family(cfg.model_dir)
     respond = _cerg_responder(cfg) if family in ("cerg", "pe2r") else _ecm_responder(cfg)
-    interactive = sys.stdin.isatty()
+    interactive = stdin.isatty()
     width = max(len(emotions.NAMES[e]) for e in emotion_ids)
     print(f"{family.upper()} chat ({cfg.model_dir}): type a post, empty line to quit.", flush=True)
     turn = 0
     while True:
         if interactive:
             print("post> ", end="", flush=True)
-        line = sys.stdin.readline()
+        line = stdin.readline()
         if not line or not line.strip():
             break
         turn += 1

@@ -19,7 +19,6 @@ The best response and its score are printed per post and emotion.
 """
 
 import json
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,12 +33,7 @@ SIGNATURE = "serving_default"
 
 def read_posts(path):
     """Non-empty stripped lines of `path`, or of stdin when `path` is empty."""
-    if path:
-        lines = io_utils.read_lines(path)
-    elif sys.stdin is None or sys.stdin.closed:
-        raise InputError("--input: no posts (stdin is closed; give --input=FILE)")
-    else:
-        lines = sys.stdin.read().splitlines()
+    lines = io_utils.read_lines(path) if path else io_utils.stdin().read().splitlines()
     return [line.strip() for line in lines if line.strip()]
 
 

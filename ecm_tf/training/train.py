@@ -6,6 +6,7 @@ TensorBoard scalars, periodic dev perplexity per emotion, Seq2Seq -> ECM warm st
 
 import math
 import os
+import shutil
 import time
 
 import keras
@@ -13,17 +14,21 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
+from ecm_tf import checkpoints
 from ecm_tf import emotions
+from ecm_tf.data import fingerprint
 from ecm_tf.errors import InputError
 from ecm_tf.flags import MODEL_FLAGS
 from ecm_tf.models import ecm_model
 from ecm_tf.models.loss import ecm_loss
 from ecm_tf.training import warm_start
+from ecm_tf.training.eta import StepClock
 from ecm_tf.training.plateau import PlateauDecay
 
 BATCH_KEYS = ("post", "post_len", "response", "response_len", "emotion", "emotion_word")
 SCALARS = ("loss", "nll", "selector", "imemory", "ppl", "alpha_mean", "grad_norm")
-# Settings that may differ when a training run is resumed (they do not change the model).
+# Settings that may differ when a training run is resumed (they do not change the model; the data
+# folder's vocabularies must still match the model's fingerprint).
 RESUMABLE = ("data_dir",)
 
 
@@ -36,7 +41,8 @@ def make_strategy(name):
 
 
 def write_config(cfg, model, model_dir):
-    """Saves config.json (with vocabulary sizes); refuses to resume with other model settings."""
+    """Saves config.json (vocabulary sizes, data fingerprint) and copies of the vocabularies; refuses
+    to resume with other model settings or with another vocabulary (data/fingerprint.py)."""
     path = os.path.join(model_dir, "config.json")
     if os.path.exists(path):
         saved = ecm_model.saved_config(model_dir)
@@ -47,8 +53,10 @@ def write_config(cfg, model, model_dir):
             if saved[name] != now:
                 raise InputError(f"--model_dir={model_dir} holds a model trained with {name}={saved[name]}; "
                                  f"this run has {name}={now} (use another --model_dir)")
-    cfg.replace(post_vocab_size=model.post_vocab_size,
-                response_vocab_size=model.response_vocab_size).save(model_dir)
+        fingerprint.check(saved, cfg.data_dir, model_dir)
+    fingerprint.keep_copies(cfg.data_dir, model_dir)
+    cfg.replace(post_vocab_size=model.post_vocab_size, response_vocab_size=model.response_vocab_size,
+                **{fingerprint.KEY: fingerprint.of(cfg.data_dir)}).save(model_dir)
 
 
 class Trainer:
@@ -70,12 +78,18 @@ class Trainer:
             self.step = tf.Variable(0, trainable=False, dtype=tf.int64, name="global_step")
             self.lr = tf.Variable(cfg.learning_rate, trainable=False, dtype=tf.float32, name="learning_rate")
         self.plateau = PlateauDecay(self.lr, cfg.lr_decay, cfg.lr_decay_window)
-        self.checkpoint = tf.train.Checkpoint(
-            model=self.model, optimizer=self.optimizer, step=self.step, learning_rate=self.lr,
-            plateau=self.plateau)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, cfg.model_dir, cfg.keep_checkpoints)
+        self._tracked = dict(model=self.model, optimizer=self.optimizer, step=self.step, learning_rate=self.lr,
+                             plateau=self.plateau)
+        self.track()
         self.train_step = self._make_train_step()
         self.eval_step = tf.function(self._eval_step, reduce_retracing=True)  # dev batches vary in length
+
+    def track(self, **objects):
+        """(Re)builds the checkpoint and its manager over the training state plus `objects` (the input
+        iterator, the progress window)."""
+        self._tracked.update(objects)
+        self.checkpoint = tf.train.Checkpoint(**self._tracked)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, self.cfg.model_dir, self.cfg.keep_checkpoints)
 
     def _compute(self, batch):
         variables = self.model.trainable_variables
@@ -146,11 +160,6 @@ def _scalar(name, value):
     tf.summary.write(name, tf.constant(value, tf.float32), metadata=metadata)
 
 
-def _eta(seconds):
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
 def _initialise(trainer, cfg):
     """Fresh run: optional Seq2Seq warm start and pretrained word vectors."""
     if cfg.pretrained_embeddings:
@@ -166,35 +175,81 @@ def _initialise(trainer, cfg):
             print(f"  initialised  {name}", flush=True)
 
 
+class LogWindow(tf.Module):
+    """The running sums of the metrics since the last progress line, kept in the checkpoint so that a
+    resumed run prints the same means as an uninterrupted one (sums in float64, as in Python)."""
+
+    def __init__(self):
+        super().__init__(name="log_window")
+        self.sums = tf.Variable(tf.zeros([len(SCALARS)], tf.float64), trainable=False, name="sums")
+        self.count = tf.Variable(0, trainable=False, dtype=tf.int64, name="count")
+
+    def store(self, sums, count):
+        self.sums.assign([sums.get(k, 0.0) for k in SCALARS])
+        self.count.assign(count)
+
+    def load(self, present):
+        """(sums dict over the metric names in `present`, count)."""
+        values = self.sums.numpy().tolist()
+        return {k: values[i] for i, k in enumerate(SCALARS) if k in present}, int(self.count.numpy())
+
+
 def train(cfg):
-    """Trains to cfg.max_steps (resuming from model_dir's latest checkpoint); returns the trainer."""
+    """Trains to cfg.max_steps (resuming from model_dir's newest intact checkpoint); returns the trainer.
+
+    Resume is exact: a checkpoint holds the model, optimizer, step, learning rate, plateau state,
+    the training input iterator (shuffle buffers and position: tf.data iterator checkpointing) and
+    the progress-line sums, so a run stopped at any checkpoint and restarted gives the same weights
+    and logged losses as an uninterrupted one. (ECM training draws no other random numbers.)
+    A refused start leaves no model_dir behind when it created it.
+    """
+    created = not os.path.exists(cfg.model_dir)
+    try:
+        return _train(cfg)
+    except BaseException:
+        if created and os.path.isdir(cfg.model_dir) and tf.train.latest_checkpoint(cfg.model_dir) is None:
+            shutil.rmtree(cfg.model_dir, ignore_errors=True)
+        raise
+
+
+def _train(cfg):
     from ecm_tf.data import pipeline, tfrecords
 
     keras.utils.set_random_seed(cfg.seed)
     os.makedirs(cfg.model_dir, exist_ok=True)
     trainer = Trainer(cfg)
     write_config(cfg, trainer.model, cfg.model_dir)
-    if trainer.manager.latest_checkpoint:
-        trainer.checkpoint.restore(trainer.manager.latest_checkpoint).assert_existing_objects_matched()
-        print(f"resumed from {trainer.manager.latest_checkpoint} at step {int(trainer.step.numpy())} "
-              f"(lr {float(trainer.lr.numpy()):.4g})", flush=True)
-    else:
-        _initialise(trainer, cfg)
     dataset = pipeline.make_dataset(cfg.data_dir, "train", cfg, training=True)
     dataset = dataset.map(lambda b: {k: b[k] for k in BATCH_KEYS})
     if cfg.strategy != "default":
         dataset = trainer.strategy.experimental_distribute_dataset(dataset)
+    iterator = iter(dataset)
+    window = LogWindow()
+    # tf.distribute's iterators are not checkpointable: under a strategy the input restarts on resume.
+    trainer.track(log_window=window, **({"data": iterator} if cfg.strategy == "default" else {}))
+    resume_from = checkpoints.newest_intact(trainer.manager.checkpoints, f"--model_dir={cfg.model_dir}")
+    if resume_from:
+        trainer.checkpoint.restore(resume_from).assert_existing_objects_matched()
+        if not tf.train.load_checkpoint(resume_from).has_tensor("data/.ATTRIBUTES/ITERATOR_STATE"):
+            why = (f"--strategy={cfg.strategy} iterators cannot be checkpointed" if cfg.strategy != "default"
+                   else "it was written by an older version")
+            print(f"note: {resume_from} has no input-pipeline state ({why}): the training data restarts "
+                  f"from its beginning, so this run will differ from an uninterrupted one", flush=True)
+        print(f"resumed from {resume_from} at step {int(trainer.step.numpy())} "
+              f"(lr {float(trainer.lr.numpy()):.4g})", flush=True)
+    else:
+        _initialise(trainer, cfg)
     has_dev = bool(tfrecords.split_files(cfg.data_dir, "dev"))
     writer = tf.summary.create_file_writer(os.path.join(cfg.model_dir, "train"))
     dev_writer = tf.summary.create_file_writer(os.path.join(cfg.model_dir, "dev"))
 
     start_step = int(trainer.step.numpy())
-    t0, last_t, last_step = time.time(), time.time(), start_step
-    sums = {}
-    for batch in dataset:
-        step = int(trainer.step.numpy())
-        if step >= cfg.max_steps:
-            break
+    t0 = last_t = time.time()
+    clock = StepClock()
+    sums, in_window = window.load(SCALARS) if resume_from else ({}, 0)
+    step = start_step
+    while step < cfg.max_steps:
+        batch = next(iterator)
         metrics = {k: float(v) for k, v in trainer.train_step(batch).items()}
         if not math.isfinite(metrics["loss"]):
             raise InputError(f"training diverged: loss is {metrics['loss']} at step {step + 1} ({describe_batch(batch)}); "
@@ -202,15 +257,16 @@ def train(cfg):
                              f"({trainer.manager.latest_checkpoint or 'none'}) is kept")
         trainer.step.assign_add(1)
         step += 1
-        if trainer.plateau.update(metrics["nll"]):
+        clock.tick(step)
+        if trainer.plateau.update(metrics["loss"]):
             print(f"step {step}: learning rate decayed to {float(trainer.lr.numpy()):.4g}", flush=True)
         for k, v in metrics.items():
             sums[k] = sums.get(k, 0.0) + v
+        in_window += 1
         if step % cfg.log_every == 0 or step == cfg.max_steps:
-            n = step - last_step
-            means = {k: v / n for k, v in sums.items()}
+            means = {k: v / in_window for k, v in sums.items()}
             now = time.time()
-            sps = n / max(now - last_t, 1e-9)
+            sps = min(in_window, step - start_step) / max(now - last_t, 1e-9)  # steps of this window run here
             with writer.as_default(step=step):
                 for k, v in means.items():
                     _scalar(k, v)
@@ -219,9 +275,11 @@ def train(cfg):
             print(f"step {step}/{cfg.max_steps} loss {means['loss']:.4f} (nll {means['nll']:.4f} "
                   f"sel {means['selector']:.4f} mem {means['imemory']:.4f}) ppl {math.exp(means['nll']):.2f} "
                   f"alpha {means['alpha_mean']:.3f} lr {float(trainer.lr.numpy()):.4g} {sps:.2f} steps/s "
-                  f"{sps * cfg.batch_size:.1f} pairs/s ETA {_eta((cfg.max_steps - step) / sps)}", flush=True)
-            sums, last_t, last_step = {}, now, step
+                  f"{sps * cfg.batch_size:.1f} pairs/s ETA {clock.eta(step, cfg.max_steps)}", flush=True)
+            if step % cfg.log_every == 0:  # a last, partial window stays open: a resumed run continues it
+                sums, in_window, last_t = {}, 0, now
         if step % cfg.steps_per_checkpoint == 0 or step == cfg.max_steps:
+            window.store(sums, in_window)
             trainer.manager.save(checkpoint_number=step)
         if has_dev and cfg.steps_per_eval > 0 and (step % cfg.steps_per_eval == 0 or step == cfg.max_steps):
             dev = trainer.dev_perplexity(pipeline.make_dataset(cfg.data_dir, "dev", cfg, training=False))
@@ -231,12 +289,11 @@ def train(cfg):
             print(f"step {step} dev perplexity " + " ".join(f"{k} {v:.2f}" for k, v in dev.items()), flush=True)
     writer.flush()
     dev_writer.flush()
-    if int(trainer.step.numpy()) > start_step:
-        print(f"done: step {int(trainer.step.numpy())}, {time.time() - t0:.1f} s, checkpoint "
-              f"{trainer.manager.latest_checkpoint}", flush=True)
+    if step > start_step:
+        print(f"done: step {step}, {time.time() - t0:.1f} s, checkpoint {trainer.manager.latest_checkpoint}",
+              flush=True)
     else:
-        print(f"nothing to do: {cfg.model_dir} is already at step {int(trainer.step.numpy())} "
-              f"(--max_steps={cfg.max_steps})", flush=True)
+        print(f"nothing to do: {cfg.model_dir} is already at step {step} (--max_steps={cfg.max_steps})", flush=True)
     return trainer
 
 

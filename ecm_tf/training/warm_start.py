@@ -6,6 +6,8 @@ import numpy as np
 import tensorflow as tf
 
 from ecm_tf import errors
+from ecm_tf import checkpoints
+from ecm_tf.data import fingerprint
 from ecm_tf.errors import InputError
 from ecm_tf.flags import MODEL_FLAGS
 from ecm_tf.models import ecm_model
@@ -27,6 +29,7 @@ def init_from(model, path, cfg):
     """
     folder = path if tf.io.gfile.isdir(path) else os.path.dirname(path)
     saved = ecm_model.saved_config(folder, flag="--init_from")
+    fingerprint.check(saved, cfg.data_dir, folder, files=fingerprint.VOCAB_FILES)
     for name in ("post_vocab_size", "response_vocab_size"):
         if name in saved and saved[name] != getattr(model, name):
             raise InputError(f"--init_from={path}: trained with {name}={saved[name]}, "
@@ -35,7 +38,7 @@ def init_from(model, path, cfg):
     src_mask = np.zeros([6, model.response_vocab_size], np.uint8)
     source = ecm_model.create(src_cfg, model.post_vocab_size, model.response_vocab_size, src_mask)
     prefix = ecm_model.latest_checkpoint(path, flag="--init_from")
-    tf.train.Checkpoint(model=source).restore(prefix).expect_partial().assert_existing_objects_matched()
+    checkpoints.restore_matched(prefix, f"--init_from={path}", model=source)
     by_path = {v.path: v for v in source.weights}
     restored, initialised = [], []
     for v in model.weights:

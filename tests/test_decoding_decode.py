@@ -59,11 +59,12 @@ def test_decode_writes_top_k_and_scores_match_teacher_forcing(model_dir, tmp_pat
         assert "_UNK" not in l["response"] and "_PAD" not in l["response"]
         assert scores == sorted(scores, reverse=True)
         # The beam score is the teacher-forced log-probability of the response, + EOS when it
-        # ended (a 4-word post is in bucket 12: 12 words without EOS means it never ended).
+        # ended (a 4-word post is in bucket 12: at most 11 tokens, EOS included, as the original;
+        # 11 words without EOS means it never ended).
         words = l["response"].split()
-        assert len(words) <= 12
+        assert len(words) <= 11
         response = decoder.response_vocab.ids(words)
-        ended = len(words) < 12
+        ended = len(words) < 11
         post = decoder.post_vocab.ids(l["post"].split())
         batch = {"post": np.array([post], np.int32), "post_len": np.array([len(post)], np.int32),
                  "response": np.array([response + ([2] if ended else [])], np.int32),

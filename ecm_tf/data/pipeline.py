@@ -1,11 +1,15 @@
 """tf.data input pipeline over the TFRecords of `--mode=prep` (batch schema: tfrecords/README.md).
 
 parse -> (training: shuffle, repeat) -> length buckets -> padded batch -> prefetch.
-A pair goes to the first bucket whose boundary is >= max(post_len, response_len); the boundaries
-are cfg.bucket_boundaries plus max(max_post_len, max_response_len) (the original buckets 12, 16,
-20, 30). Training batches are padded to their bucket boundary and have a fixed batch size, so
-there are only a few static shapes (good for XLA); evaluation batches are padded to their longest
-example and keep the remainder.
+The boundaries are cfg.bucket_boundaries plus max(max_post_len, max_response_len) (the original
+buckets 12, 16, 20, 30). With cfg.bucket_lengths="original" (default) a pair goes to the first
+bucket whose size exceeds both lengths, post_len < size and response_len (EOS included) < size,
+as the original's read_data (baseline.py:91-94): so every training row keeps at least one PAD
+position, as the original's decoder of size D has D - 1 targets. With "inclusive" the first
+bucket whose boundary is >= max(post_len, response_len). A pair longer than the last boundary
+allows goes to the last bucket. Training batches are padded to their bucket boundary and have a
+fixed batch size, so there are only a few static shapes (good for XLA); evaluation batches are
+padded to their longest example and keep the remainder.
 
 cfg.batching="single_emotion" reproduces the original code's class-balanced batches: each batch
 holds one emotion, drawn uniformly among the emotions present in the split (absent ones are never
@@ -61,13 +65,29 @@ def boundaries(cfg):
     return sorted({int(b) for b in cfg.bucket_boundaries if 0 < int(b) < top} | {top})
 
 
-def _bucketed(ds, bounds, batch_size, training):
+BUCKET_RULES = ("original", "inclusive")
+
+
+def bucket_index(length, bounds_t, rule):
+    """Index of the bucket of a pair whose longer side has `length` tokens (int32 scalar tensor).
+
+    original: the first boundary > length (the original's `len < size`); inclusive: the first
+    boundary >= length. Clamped to the last bucket.
+    """
+    if rule not in BUCKET_RULES:
+        raise InputError(f"--bucket_lengths={rule}: expected one of {', '.join(BUCKET_RULES)}")
+    below = bounds_t <= length if rule == "original" else bounds_t < length  # [num_buckets]
+    index = tf.reduce_sum(tf.cast(below, tf.int32))
+    return tf.minimum(index, tf.size(bounds_t) - 1)
+
+
+def _bucketed(ds, bounds, batch_size, training, rule="original"):
     """Groups examples of similar length and pads each batch (to the boundary when training)."""
     bounds_t = tf.constant(bounds, tf.int32)
 
     def key(ex):
         length = tf.maximum(ex["post_len"], ex["response_len"])
-        return tf.cast(tf.reduce_sum(tf.cast(bounds_t < length, tf.int32)), tf.int64)
+        return tf.cast(bucket_index(length, bounds_t, rule), tf.int64)
 
     def reduce(bucket, window):
         if not training:
@@ -97,29 +117,30 @@ def make_dataset(data_dir, split, cfg, training, batch_size=None):
     Args:
       data_dir: str, a prep output folder.
       split: str, "train", "dev" or "test".
-      cfg: Config with batch_size, bucket_boundaries, max_post_len, max_response_len, batching,
-        shuffle_buffer, seed.
+      cfg: Config with batch_size, bucket_boundaries, bucket_lengths, max_post_len, max_response_len,
+        batching, shuffle_buffer, seed.
       training: bool, shuffle + repeat forever + fixed padded shapes; else one ordered pass.
       batch_size: int, default cfg.batch_size.
     """
     batch_size = batch_size or cfg.batch_size
     bounds = boundaries(cfg)
+    rule = cfg.bucket_lengths
     files = split_files(data_dir, split)
     ds = tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=tf.data.AUTOTUNE)
     if not training:
-        return _bucketed(ds, bounds, batch_size, False).prefetch(tf.data.AUTOTUNE)
+        return _bucketed(ds, bounds, batch_size, False, rule).prefetch(tf.data.AUTOTUNE)
     if cfg.batching == "single_emotion":
         present = present_emotions(data_dir, split)
         if not present:
             raise InputError(f"--data_dir={data_dir}: the {split} split is empty")
         per_emotion = [
             _bucketed(ds.filter(lambda ex, e=e: tf.equal(ex["emotion"], e))
-                      .shuffle(cfg.shuffle_buffer, seed=cfg.seed + e).repeat(), bounds, batch_size, True)
+                      .shuffle(cfg.shuffle_buffer, seed=cfg.seed + e).repeat(), bounds, batch_size, True, rule)
             for e in present
         ]
         ds = tf.data.Dataset.sample_from_datasets(per_emotion, seed=cfg.seed)
     else:
-        ds = _bucketed(ds.shuffle(cfg.shuffle_buffer, seed=cfg.seed).repeat(), bounds, batch_size, True)
+        ds = _bucketed(ds.shuffle(cfg.shuffle_buffer, seed=cfg.seed).repeat(), bounds, batch_size, True, rule)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -20,13 +20,28 @@ MIN_RESPONSE_LEN = 1
 ROWS_PER_BATCH = 320
 
 
+def length_offset(cfg):
+    """1 under --bucket_lengths=original, else 0: tokens a decoder of size D does not generate.
+
+    The original's decoder of bucket size D runs D steps but selects a token after only D - 1
+    of them (seq2seq.py beam_attention_decoder: the loop function runs for i = 1 .. D-1), so a
+    post of 11 tokens (bucket 12) gets at most 11 response tokens, EOS included.
+    """
+    rule = cfg.bucket_lengths
+    if rule not in pipeline.BUCKET_RULES:
+        raise InputError(f"--bucket_lengths={rule}: expected one of {', '.join(pipeline.BUCKET_RULES)}")
+    return 1 if rule == "original" else 0
+
+
 def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="beam"):
     """Graph-mode decoding of a batch (usable inside tf.function and a SavedModel).
 
     Args:
       model: ECMModel (encode / initial_state / step).
       post: int32 [B, Tp] post ids; post_len: int32 [B]; emotion: int32 [B].
-      max_len: int32 scalar, decoding steps (tokens including EOS).
+      max_len: int32 scalar or [B], the decoder size: the post's bucket size D (Decoder.max_len).
+        Responses have at most D - length_offset(model.cfg) tokens, EOS included (D - 1 by
+        default, as the original).
       beam_size: int, static beam width; top_k: int <= beam_size.
       decoder: "beam" or "greedy" (greedy returns K = 1).
 
@@ -34,6 +49,7 @@ def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="b
       ids int32 [B, K, max_len], scores float32 [B, K], lengths int32 [B, K].
     """
     batch = tf.shape(post)[0]
+    max_len = tf.maximum(tf.convert_to_tensor(max_len, tf.int32) - length_offset(model.cfg), 1)
     encoded = model.encode(post, post_len)
     state = model.initial_state(encoded, emotion)  # leading dim B
     memory = {k: encoded[k] for k in ("values", "keys", "mask")}
@@ -94,7 +110,11 @@ class Decoder:
             lambda p, l, e, m: search(model, p, l, e, m, self.beam, self.top_k, cfg.decoder), input_signature=spec)
 
     def max_len(self, num_tokens):
-        return self.cfg.max_decode_len or bucket_length(num_tokens, self.bounds)
+        """The decoder size for a post of `num_tokens` (see `search`): its bucket size, or
+        --max_decode_len (then exactly that many response tokens at most, EOS included)."""
+        if self.cfg.max_decode_len:
+            return self.cfg.max_decode_len + length_offset(self.cfg)
+        return bucket_length(num_tokens, self.bounds)
 
     def decode_ids(self, post_ids, emotion_ids, max_len):
         """Lists of post ids (same bucket) x emotion ids -> list of [(response tokens, score)] (best first)."""

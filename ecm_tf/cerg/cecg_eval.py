@@ -11,6 +11,12 @@ Safe, commonplace responses score 0 and are detected automatically (`safe_kind`)
 on" forms (怎么了, 怎么回事, 咋了, 怎么啦) and "me too" forms (我也是, 我也, 俺也) when the response
 is little more than the phrase (at most 2 other characters, particles and punctuation aside).
 
+With several annotators (one filled sheet each), the CERG paper's hard voting gives each response
+one label: the label most annotators gave when more than half gave it, else the median of their
+labels (the lower middle one for an even count, so two annotators saying 1 and 2 give 1); the
+vote is then scored as above (`vote_labels`, `label_counts`: CERG Tables 2-6 report per emotion
+the counts of labels 0/1/2 and of each safe-response type).
+
 Automatic proxy label (no human): 0 for a safe or empty response, else 1 + [classifier(response)
 == asked emotion], with the emotion classifier of ecm_tf.classifier.predictor. It measures the
 emotion point and the safe-response share only; fluency and relevance need the human sheet.
@@ -19,6 +25,7 @@ emotion point and the safe-response share only; fluency and relevance need the h
 import collections
 import csv
 import re
+import statistics
 
 from ecm_tf import emotions
 from ecm_tf import io_utils
@@ -101,9 +108,13 @@ def write_sheet(results, path, classifier=None, proxy=None):
                              "proxy_label": label if classifier else "", "label": 0 if kind else ""})
 
 
-def score_sheet(path):
-    """{emotion name: score} of a filled sheet; safe responses count 0 whatever their label."""
-    by_emotion = collections.defaultdict(list)
+SAFE_KINDS = ("emoji_only", "whats_going_on", "me_too")
+
+
+def read_sheet(path):
+    """[(where, post, emotion id, response, label)] of a filled sheet, in file order; safe
+    responses are labelled 0 whatever the annotator wrote."""
+    rows = []
     with open(path, encoding="utf-8", newline="") as f:
         for line, row in enumerate(csv.DictReader(f), 2):
             where = f"{path}:{line}"
@@ -111,10 +122,65 @@ def score_sheet(path):
             if label not in ("0", "1", "2"):
                 raise InputError(f"{where}: label must be 0, 1 or 2, got {label!r}")
             eid = emotions.emotion_id(row.get("emotion", ""), where)
-            by_emotion[eid].append(0 if safe_kind(row.get("response", "")) else int(label))
-    if not by_emotion:
+            response = row.get("response", "")
+            rows.append((where, row.get("post", ""), eid, response, 0 if safe_kind(response) else int(label)))
+    if not rows:
         raise InputError(f"{path}: no labelled rows")
+    return rows
+
+
+def score_rows(rows):
+    """{emotion name: (n1 + 2 n2) / N} of read_sheet() rows (or vote rows)."""
+    by_emotion = collections.defaultdict(list)
+    for _, _, eid, _, label in rows:
+        by_emotion[eid].append(label)
     return {emotions.NAMES[e]: round(cecg_score(v), 4) for e, v in sorted(by_emotion.items())}
+
+
+def score_sheet(path):
+    """{emotion name: score} of a filled sheet; safe responses count 0 whatever their label."""
+    return score_rows(read_sheet(path))
+
+
+def vote(labels):
+    """One label from several annotators': the strict majority, else the (lower) median."""
+    counts = collections.Counter(labels)
+    label, n = counts.most_common(1)[0]
+    if 2 * n > len(labels):
+        return label
+    return statistics.median_low(labels)
+
+
+def vote_labels(sheets):
+    """Hard voting over several read_sheet() results of the same responses.
+
+    The sheets must hold the same (post, emotion, response) rows in the same order (copies of one
+    --mode=cecg_sheet output); returns rows like read_sheet()'s with the voted label.
+    """
+    first = sheets[0]
+    for other in sheets[1:]:
+        if len(other) != len(first):
+            raise InputError(f"{other[0][0].rsplit(':', 1)[0]}: {len(other)} rows, but "
+                             f"{first[0][0].rsplit(':', 1)[0]} has {len(first)} (sheets of the same responses?)")
+        for a, b in zip(first, other):
+            if a[1:4] != b[1:4]:
+                raise InputError(f"{b[0]}: post/emotion/response differ from {a[0]} (sheets of the same responses?)")
+    return [(rows[0][0], *rows[0][1:4], vote([r[4] for r in rows])) for rows in zip(*sheets)]
+
+
+def label_counts(rows):
+    """{emotion name: {"n", "0", "1", "2", "score", emoji_only, whats_going_on, me_too}} per emotion
+    (CERG Tables 2-6): counts of each label and of each safe-response type."""
+    out = {}
+    for eid in sorted({r[2] for r in rows}):
+        group = [r for r in rows if r[2] == eid]
+        labels = collections.Counter(r[4] for r in group)
+        kinds = collections.Counter(safe_kind(r[3]) for r in group)
+        entry = {"n": len(group), **{str(k): labels[k] for k in (0, 1, 2)},
+                 "score": round(cecg_score([r[4] for r in group]), 4)}
+        entry.update({k: kinds[k] for k in SAFE_KINDS})
+        out[emotions.NAMES[eid]] = entry
+    return out
 
 
 def evaluate(predictor, posts, classifier=None, use_retrieval=True, sheet_path=None):

@@ -4,8 +4,11 @@
 
 Per sheet and emotion: (n1 + 2 n2) / N over the `label` column (0, 1 or 2; safe responses count
 0 whatever their label), the NTCIR-14 STC-3 CECG score, and their sum over the five emotions
-(0..10, the task's overall figure); with several sheets also the mean per emotion.
-A blank or other label is an error naming the file and line.
+(0..10, the task's overall figure); with several sheets also the mean per emotion and the
+`vote` row: each response labelled by the CERG paper's hard voting over the sheets (majority,
+else median; cecg_eval.vote), then scored. A second table gives, per emotion, the counts of
+labels 0/1/2 and of each safe-response type (CERG Tables 2-6) of the vote (of the sheet, with one).
+A blank or other label is an error naming the file and line; sheets of different responses too.
 """
 
 from ecm_tf import emotions
@@ -17,7 +20,8 @@ def run(cfg):
     if not cfg.sheets:
         raise InputError("--sheets: give the filled CECG sheets (CSV from --mode=cecg_sheet), comma separated")
     names = [emotions.NAMES[e] for e in emotions.GENERATED]
-    scores = {path: cecg_eval.score_sheet(path) for path in cfg.sheets}
+    sheets = {path: cecg_eval.read_sheet(path) for path in cfg.sheets}
+    scores = {path: cecg_eval.score_rows(rows) for path, rows in sheets.items()}
     print("| sheet | " + " | ".join(names) + " | sum |")
     print("|---|" + "---|" * (len(names) + 1))
     for path, s in scores.items():
@@ -29,3 +33,19 @@ def run(cfg):
         means = [sum(m) / len(m) if m else None for m in means]
         print("| mean | " + " | ".join("-" if m is None else f"{m:.3f}" for m in means)
               + f" | {sum(m for m in means if m is not None):.3f} |")
+    voted = cecg_eval.vote_labels(list(sheets.values())) if len(sheets) > 1 else next(iter(sheets.values()))
+    if len(sheets) > 1:
+        v = cecg_eval.score_rows(voted)
+        cells = [v.get(n) for n in names]
+        print("| vote | " + " | ".join("-" if c is None else f"{c:.3f}" for c in cells)
+              + f" | {sum(c for c in cells if c is not None):.3f} |")
+    counts = cecg_eval.label_counts(voted)
+    print()
+    print(f"Label and safe-response counts ({'hard vote of ' + str(len(sheets)) + ' sheets' if len(sheets) > 1 else 'one sheet'})")
+    print("| emotion | N | label 0 | label 1 | label 2 | score | emoji only | what's going on | me too |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n in names:
+        if n in counts:
+            c = counts[n]
+            print(f"| {n} | {c['n']} | {c['0']} | {c['1']} | {c['2']} | {c['score']:.3f} | {c['emoji_only']} | "
+                  f"{c['whats_going_on']} | {c['me_too']} |")

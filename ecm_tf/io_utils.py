@@ -31,6 +31,37 @@ def atomic_path(path):
 
 
 @contextlib.contextmanager
+def folder_lock(folder, flag):
+    """Holds an exclusive lock on `folder` (a hidden `.NAME.lock` file beside it, fcntl.flock: freed
+    by the kernel when the process ends, even by kill -9); a second writer gets InputError at once."""
+    import fcntl
+
+    from ecm_tf.errors import InputError
+
+    folder = os.path.abspath(folder)
+    parent = os.path.dirname(folder)
+    os.makedirs(parent, exist_ok=True)
+    path = os.path.join(parent, "." + os.path.basename(folder) + ".lock")
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise InputError(f"{flag}={folder}: being written by {holder}; wait for it or use another folder") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}\n")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def atomic_open(path, mode="w", encoding="utf-8"):
     """Like open(path, mode) for writing, but the file appears only when complete."""
     with atomic_path(path) as tmp:

@@ -279,6 +279,9 @@ def prepare(cfg):
 
 
 def run(cfg):
-    stats = prepare(cfg)
+    if not cfg.output_dir:
+        raise InputError("--output_dir: empty")
+    with io_utils.folder_lock(cfg.output_dir, "--output_dir"):
+        stats = prepare(cfg)
     print(f"prep: wrote {cfg.output_dir} in {stats['seconds']} s", file=sys.stderr, flush=True)
     print(f"kept {stats['kept']} pairs, dropped {sum(stats['dropped'].values())}", flush=True)

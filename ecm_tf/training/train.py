@@ -249,15 +249,16 @@ def _train(cfg):
     sums, in_window = window.load(SCALARS) if resume_from else ({}, 0)
     step = start_step
     while step < cfg.max_steps:
+        started = clock.clock()
         batch = next(iterator)
         metrics = {k: float(v) for k, v in trainer.train_step(batch).items()}
+        clock.step_done(clock.clock() - started)
         if not math.isfinite(metrics["loss"]):
             raise InputError(f"training diverged: loss is {metrics['loss']} at step {step + 1} ({describe_batch(batch)}); "
                              f"stopped without saving, the last good checkpoint "
                              f"({trainer.manager.latest_checkpoint or 'none'}) is kept")
         trainer.step.assign_add(1)
         step += 1
-        clock.tick(step)
         if trainer.plateau.update(metrics["loss"]):
             print(f"step {step}: learning rate decayed to {float(trainer.lr.numpy()):.4g}", flush=True)
         for k, v in metrics.items():
@@ -275,9 +276,10 @@ def _train(cfg):
             print(f"step {step}/{cfg.max_steps} loss {means['loss']:.4f} (nll {means['nll']:.4f} "
                   f"sel {means['selector']:.4f} mem {means['imemory']:.4f}) ppl {math.exp(means['nll']):.2f} "
                   f"alpha {means['alpha_mean']:.3f} lr {float(trainer.lr.numpy()):.4g} {sps:.2f} steps/s "
-                  f"{sps * cfg.batch_size:.1f} pairs/s ETA {clock.eta(step, cfg.max_steps)}", flush=True)
+                  f"{sps * cfg.batch_size:.1f} pairs/s ETA {clock.eta(cfg.max_steps - step)}", flush=True)
             if step % cfg.log_every == 0:  # a last, partial window stays open: a resumed run continues it
                 sums, in_window, last_t = {}, 0, now
+        started = clock.clock()
         if step % cfg.steps_per_checkpoint == 0 or step == cfg.max_steps:
             window.store(sums, in_window)
             trainer.manager.save(checkpoint_number=step)
@@ -287,6 +289,7 @@ def _train(cfg):
                 for k, v in dev.items():
                     _scalar(f"perplexity/{k}", v)
             print(f"step {step} dev perplexity " + " ".join(f"{k} {v:.2f}" for k, v in dev.items()), flush=True)
+        clock.overhead_done(clock.clock() - started)
     writer.flush()
     dev_writer.flush()
     if step > start_step:

@@ -12,9 +12,11 @@ retrieval lives here, in Python, beside the model.
 """
 
 import os
+import sys
 
 import tensorflow as tf
 
+from ecm_tf import checkpoints
 from ecm_tf import emotions
 from ecm_tf import io_utils
 from ecm_tf.cerg import char_vocab
@@ -69,7 +71,8 @@ class CergPredictor:
             raise InputError(f"{path}: model {settings.get('model')!r} is not a CERG or P&E2R model")
         vocab = char_vocab.CharVocab.load(model_dir)
         model = models.build(settings, len(vocab))
-        models.restore(model, model_dir)
+        prefix = models.restore(model, model_dir)  # verified whole first (checkpoints.verify)
+        print(f"loaded {checkpoints.describe(prefix)}", file=sys.stderr, flush=True)
         index = retrieval.Bm25Index.load(model_dir) if settings["model"] == "cerg" else None
         pick = lambda v, name: settings[name] if v is None else v  # noqa: E731
         return cls(model_dir, settings, vocab, model, index, pick(beam_size, "beam_size"),

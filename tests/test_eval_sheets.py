@@ -71,7 +71,8 @@ def test_sheet_is_blind_and_key_maps_slots(sheet):
     orders = {tuple(key["items"][i][s] for s in "AB") for i in key["items"]}
     assert len(orders) == 2  # the system order is shuffled per item
     pref = read_rows(sheet / "sheet.preference.csv")
-    assert pref[0] == ["item", "post", "emotion", "A", "B", "preferred"] and len(pref) == 11
+    assert pref[0] == sheets_lib.PREFERENCE_COLUMNS and len(pref) == 11  # two systems: one pair A-B per item
+    assert {row[3] for row in pref[1:]} == {"A-B"}
 
 
 def test_scores_and_kappa_by_hand(sheet, capsys):
@@ -93,7 +94,8 @@ def test_scores_and_kappa_by_hand(sheet, capsys):
     # Content: 20 subjects, 2 raters; 10 agree on 2, 10 split 2/1: P_bar = 0.5,
     # p = (0.75, 0.25) -> P_e = 0.625, kappa = (0.5 - 0.625) / 0.375 = -1/3. Emotion: full agreement, 1.
     assert "Fleiss' kappa: content -0.333, emotion 1.000" in out
-    assert "Preference (share of choices): ecm 50.0%, seq2seq 0.0%, tie 50.0%" in out
+    # Table 7: 10 items x 2 annotators; annotator 1 prefers ECM, annotator 2 says tie.
+    assert "| ecm vs seq2seq | " + " | ".join(["50.0% / 50.0% / 0.0%"] * 6) + " |" in out
     # 40 judgments: content 2 in 30 (20 with match 1, 10 with match 0), content 1 in 10 (match 0).
     contents = [read_rows(sheet / n)[1:] for n in ("a1.csv", "a2.csv")]
     per_system = {"ecm": [], "seq2seq": []}

@@ -4,16 +4,24 @@
         --sheets=ann1.csv,ann2.csv,ann3.csv,ann1.preference.csv,ann2.preference.csv
 
 --input is the key written by --mode=eval_sheet; --sheets are the annotators' filled copies (one
-per annotator; content and preference sheets are told apart by their header). Printed:
-  - per system, the share of judgments in each Content-Emotion class (2-1, 2-0, 1-1, 1-0, 0-1,
-    0-0; ECM Table 6 style) and the mean Content and Emotion scores per emotion (Table 5);
-  - preference shares (Table 7): how often each system's slot was chosen as best, and ties;
+per annotator; content and preference sheets are told apart by their header). Printed, in the
+paper's order:
+  - Table 5: per system the mean Content (0-2) and Emotion (0/1) scores per emotion and overall;
+    then, for every pair of systems, two-tailed paired t-tests (scipy.stats.ttest_rel) of
+    Content and of Emotion over the items both were judged on (each item's score = the mean over
+    annotators), the p-values the paper reports;
+  - Table 6: per system the share of judgments in each Content-Emotion class (2-1 = content 2,
+    emotion 1; ...);
+  - Table 7: for every pair of systems, compared on the same post and emotion, the share of
+    preference judgments for each of the two and of ties, per emotion and overall;
   - Fleiss' kappa of Content (3 classes) and Emotion (2 classes) over all annotators.
 """
 
 import collections
 import csv
+import itertools
 import json
+import math
 import os
 
 from ecm_tf import emotions
@@ -81,24 +89,44 @@ def read_content_sheet(path, header, rows, key):
 
 
 def read_preference_sheet(path, header, rows, key):
-    """{item: chosen slot letter or 'tie'} of one annotator."""
-    item_col, pref_col = header.index("item"), header.index("preferred")
+    """{(item, pair "A-B"): chosen slot letter or 'tie'} of one annotator."""
+    if header != sheets_lib.PREFERENCE_COLUMNS:
+        raise InputError(f"{path}:1: preference sheet header must be {','.join(sheets_lib.PREFERENCE_COLUMNS)} "
+                         f"(written by --mode=eval_sheet)")
+    item_col, pair_col, pref_col = header.index("item"), header.index("pair"), header.index("preferred")
     out = {}
     for line, row in rows:
         if len(row) != len(header):
             raise InputError(f"{path}:{line}: {len(row)} cells, expected {len(header)}")
-        item, choice = row[item_col], row[pref_col].strip()
+        item, pair, choice = row[item_col], row[pair_col], row[pref_col].strip()
         slots = key["items"].get(item)
         if slots is None:
             raise InputError(f"{path}:{line}: item {item!r} is not in the key")
+        letters = pair.split("-")
+        if len(letters) != 2 or any(letter not in slots for letter in letters):
+            raise InputError(f"{path}:{line}: pair {pair!r} is not two slots of item {item!r}")
         if choice.lower() == "tie":
             choice = "tie"
-        elif choice.upper() in slots:
+        elif choice.upper() in letters:
             choice = choice.upper()
         else:
-            raise InputError(f"{path}:{line}: preferred must be one of {'/'.join(sorted(slots))}/tie, got {choice!r}")
-        out[item] = choice
+            raise InputError(f"{path}:{line}: preferred must be one of {'/'.join(letters)}/tie, got {choice!r}")
+        out[(item, pair)] = choice
     return out
+
+
+def paired_t_test(a, b):
+    """Two-tailed paired t-test of equal means (scipy.stats.ttest_rel): (t, p); NaN when undefined
+    (fewer than 2 pairs, or all differences equal)."""
+    from scipy import stats
+
+    if len(a) < 2:
+        return float("nan"), float("nan")
+    diffs = [x - y for x, y in zip(a, b)]
+    if max(diffs) == min(diffs):
+        return float("nan"), float("nan")
+    t, p = stats.ttest_rel(a, b)
+    return float(t), float(p)
 
 
 def load_key(path):
@@ -140,31 +168,69 @@ def score(key, content_sheets, preference_sheets):
         content = [[sum(sh[k][0] == c for sh in content_sheets) for c in (0, 1, 2)] for k in subjects]
         match = [[sum(sh[k][1] == c for sh in content_sheets) for c in (0, 1)] for k in subjects]
         result["kappa"] = {"content": fleiss_kappa(content), "emotion": fleiss_kappa(match)}
-    votes = collections.Counter()
-    total = 0
+    # t-tests (Table 5's p-values): per item, the mean score over the annotators who judged it.
+    per_item = {s: {} for s in systems}  # system -> item -> [content sum, match sum, n]
+    for sheet in content_sheets:
+        for (item, slot), (content, match) in sheet.items():
+            acc = per_item[key["items"][item][slot]].setdefault(item, [0, 0, 0])
+            acc[0] += content
+            acc[1] += match
+            acc[2] += 1
+    result["t_tests"] = {}
+    for a, b in itertools.combinations(systems, 2):
+        items = sorted(set(per_item[a]) & set(per_item[b]))
+        entry = {"items": len(items)}
+        for index, name in ((0, "content"), (1, "emotion")):
+            xa = [per_item[a][i][index] / per_item[a][i][2] for i in items]
+            xb = [per_item[b][i][index] / per_item[b][i][2] for i in items]
+            entry[name] = dict(zip(("t", "p"), paired_t_test(xa, xb)))
+        result["t_tests"][f"{a} vs {b}"] = entry
+    # Table 7: pairwise preference, each pair of systems on the same post and emotion.
+    prefs = {}
     for sheet in preference_sheets:
-        for item, choice in sheet.items():
-            votes[choice if choice == "tie" else key["items"][item][choice]] += 1
-            total += 1
-    result["preference"] = {name: votes[name] / total for name in list(systems) + ["tie"]} if total else {}
+        for (item, pair), choice in sheet.items():
+            slots = key["items"][item]
+            x, y = sorted((slots[letter] for letter in pair.split("-")), key=systems.index)
+            winner = "tie" if choice == "tie" else slots[choice]
+            for name in (emotion_of[item], "Overall"):
+                prefs.setdefault(f"{x} vs {y}", {}).setdefault(name, collections.Counter())[winner] += 1
+    result["preference"] = {
+        pair: {e: {k: c[k] / sum(c.values()) for k in list(pair.split(" vs ")) + ["tie"]} for e, c in by_e.items()}
+        for pair, by_e in prefs.items()}
     return result
 
 
+def _p(value):
+    return "n/a" if math.isnan(value) else f"{value:.3g}"
+
+
 def format_report(result):
-    lines = ["Content-Emotion classes (share of judgments)", "| system | " + " | ".join(CLASSES) + " |",
-             "|---" * (len(CLASSES) + 1) + "|"]
-    for s, r in result["systems"].items():
-        lines.append(f"| {s} | " + " | ".join(f"{100 * r['classes'][c]:.1f}%" for c in CLASSES) + " |")
-    names = [emotions.NAMES[e] for e in emotions.GENERATED] + ["Overall"]
-    lines += ["", "Mean Content / Emotion score per emotion", "| system | " + " | ".join(names) + " |",
-              "|---" * (len(names) + 1) + "|"]
+    names = [emotions.NAMES[e] for e in range(emotions.NUM_EMOTIONS)] + ["Overall"]
+    used = [n for n in names if any(n in r["means"] for r in result["systems"].values())]
+    lines = ["Table 5: mean Content / Emotion score per emotion", "| system | " + " | ".join(used) + " |",
+             "|---" * (len(used) + 1) + "|"]
     for s, r in result["systems"].items():
         cells = [f"{r['means'][n]['content']:.3f} / {r['means'][n]['emotion']:.3f}" if n in r["means"] else "-"
-                 for n in names]
+                 for n in used]
         lines.append(f"| {s} | " + " | ".join(cells) + " |")
+    if result["t_tests"]:
+        lines += ["", "Two-tailed paired t-tests over items (mean of the annotators per item)",
+                  "| systems | items | Content t | Content p | Emotion t | Emotion p |", "|---|---|---|---|---|---|"]
+        for pair, t in result["t_tests"].items():
+            lines.append(f"| {pair} | {t['items']} | {_p(t['content']['t'])} | {_p(t['content']['p'])} | "
+                         f"{_p(t['emotion']['t'])} | {_p(t['emotion']['p'])} |")
+    lines += ["", "Table 6: Content-Emotion classes (share of judgments; 2-1 = content 2, emotion 1)",
+              "| system | " + " | ".join(CLASSES) + " |", "|---" * (len(CLASSES) + 1) + "|"]
+    for s, r in result["systems"].items():
+        lines.append(f"| {s} | " + " | ".join(f"{100 * r['classes'][c]:.1f}%" for c in CLASSES) + " |")
     if result["preference"]:
-        lines += ["", "Preference (share of choices): "
-                  + ", ".join(f"{k} {100 * v:.1f}%" for k, v in result["preference"].items())]
+        lines += ["", "Table 7: pairwise preference (share of judgments: first system / tie / second system)",
+                  "| systems | " + " | ".join(used) + " |", "|---" * (len(used) + 1) + "|"]
+        for pair, by_e in result["preference"].items():
+            x, y = pair.split(" vs ")
+            cells = [f"{100 * by_e[n][x]:.1f}% / {100 * by_e[n]['tie']:.1f}% / {100 * by_e[n][y]:.1f}%"
+                     if n in by_e else "-" for n in used]
+            lines.append(f"| {pair} | " + " | ".join(cells) + " |")
     if result["kappa"]:
         lines += ["", f"Fleiss' kappa: content {result['kappa']['content']:.3f}, "
                   f"emotion {result['kappa']['emotion']:.3f}"]
@@ -180,7 +246,7 @@ def run(cfg):
         header, rows = _read_csv(path)
         if header == sheets_lib.CONTENT_COLUMNS:
             content_sheets.append(read_content_sheet(path, header, rows, key))
-        elif header[:3] == ["item", "post", "emotion"] and header[-1:] == sheets_lib.PREFERENCE_TAIL:
+        elif header[:3] == ["item", "post", "emotion"] and header[-1:] == sheets_lib.PREFERENCE_TAIL:  # Table 7
             preference_sheets.append(read_preference_sheet(path, header, rows, key))
         else:
             raise InputError(f"{path}:1: not an eval_sheet content or preference sheet (header {header[:4]}...)")

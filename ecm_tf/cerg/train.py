@@ -16,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ecm_tf import checkpoints
 from ecm_tf import io_utils
 from ecm_tf.cerg import char_vocab
 from ecm_tf.cerg import data
@@ -135,8 +136,8 @@ def train(cfg, pairs, dev_arrays=None, vocab=None, quiet=False):
     tf.random.set_seed(cfg.seed)
     trainer = Trainer(cfg, len(vocab))
     manager = tf.train.CheckpointManager(trainer.checkpoint, cfg.model_dir, max_to_keep=cfg.keep_checkpoints)
-    if resume:
-        trainer.checkpoint.restore(manager.latest_checkpoint)
+    if resume:  # the newest checkpoint that reads whole (a damaged one is named and skipped)
+        trainer.checkpoint.restore(checkpoints.newest_intact(manager.checkpoints, f"--model_dir={cfg.model_dir}"))
     arrays = data.to_arrays(vocab, pairs, cfg.cerg_max_chars)
     log = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     log(f"{cfg.model}: {len(pairs)} training pairs, vocabulary {len(vocab)}, "

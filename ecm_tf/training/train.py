@@ -259,7 +259,7 @@ def _train(cfg):
                              f"({trainer.manager.latest_checkpoint or 'none'}) is kept")
         trainer.step.assign_add(1)
         step += 1
-        if trainer.plateau.update(metrics["loss"]):
+        if trainer.plateau.update(metrics["nll"]):
             print(f"step {step}: learning rate decayed to {float(trainer.lr.numpy()):.4g}", flush=True)
         for k, v in metrics.items():
             sums[k] = sums.get(k, 0.0) + v

@@ -56,7 +56,10 @@ def test_train_classify_annotate_interaction_round_trip(tmp_path):
 
 
 def test_missing_model_dir_is_one_line(tmp_path):
-    proc = run_cli("--mode=classify", f"--model_dir={tmp_path / 'nope'}", "--input=x", "--output=y")
+    sentences = tmp_path / "x.txt"
+    sentences.write_text("今天 很 高兴\n", encoding="utf-8")
+    proc = run_cli("--mode=classify", f"--model_dir={tmp_path / 'nope'}", f"--input={sentences}",
+                   f"--output={tmp_path / 'y'}")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [f"error: --model_dir={tmp_path / 'nope'}: no such classifier folder "
                                                 "(train one with --mode=train_classifier)"]

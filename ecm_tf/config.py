@@ -71,13 +71,29 @@ def saved_model_family(model_dir):
     return io_utils.read_json(path).get("model", "ecm")
 
 
+# Model settings added by issue 14 (faithfulness), with the behaviour the package had before
+# them: a config.json written before a setting existed describes a model trained that way.
+LEGACY_MODEL_SETTINGS = {
+    "loss_average": "token", "pe2r_cell": "gru", "bucket_lengths": "inclusive", "encoder_input": "paper",
+    "gru_cell": "paper", "attention_query_bias": False, "imemory_gate_bias": True, "output_features": "projection",
+}
+
+
+def with_legacy_settings(saved):
+    """A saved config dict with the settings it predates filled in as the package then behaved."""
+    if "model" not in saved and "use_emb" not in saved:
+        return dict(saved)  # not a model config
+    return {**LEGACY_MODEL_SETTINGS, **saved}
+
+
 def load_model_config(cfg, model_dir=None):
-    """Returns `cfg` with the model-defining settings replaced by those saved in model_dir/config.json."""
+    """Returns `cfg` with the model-defining settings replaced by those saved in model_dir/config.json
+    (settings the file predates: their earlier behaviour, LEGACY_MODEL_SETTINGS)."""
     from ecm_tf import flags as ecm_flags
 
     model_dir = model_dir or cfg.model_dir
     path = os.path.join(model_dir, "config.json")
     if not os.path.exists(path):
         raise InputError(f"--model_dir={model_dir}: no config.json (is this a trained model folder?)")
-    saved = io_utils.read_json(path)
+    saved = with_legacy_settings(io_utils.read_json(path))
     return cfg.replace(**{k: saved[k] for k in ecm_flags.MODEL_FLAGS if k in saved})

@@ -142,6 +142,18 @@ flags.DEFINE_enum("bucket_lengths", "original", ["original", "inclusive"],
                   "original: a pair is in the first bucket with length < size and a post in bucket D gets "
                   "at most D - 1 response tokens (EOS included), as the original; inclusive: length <= "
                   "size and D tokens.")
+flags.DEFINE_enum("encoder_input", "paper", ["paper", "reversed", "code"],
+                  "paper: natural order, PAD masked; reversed: reversed within the length, PAD masked; code: "
+                  "the original, the post left-padded then reversed and the GRU run over the PAD embeddings first "
+                  "(--reverse_encoder_input is read as reversed).")
+flags.DEFINE_enum("gru_cell", "paper", ["paper", "code"],
+                  "code: TF 0.12 GRUCell semantics in encoder and decoder (reset applied before the matmul, "
+                  "reset/update gate biases initialised to 1.0).")
+flags.DEFINE_boolean("attention_query_bias", False, "Code: the attention's query projection has a bias.")
+flags.DEFINE_boolean("imemory_gate_bias", False,
+                     "Code: the internal-memory read/write gates have a bias (--gate_bias_init); Eq. 6-7 have none.")
+flags.DEFINE_enum("output_features", "state", ["state", "projection"],
+                  "state: softmax(W_o s_t) (Eq. 4); projection: W_o W_p [s_t; c'] (the original's output projection).")
 
 # Flags that define a trained model: saved in config.json and reloaded by eval/decode/export.
 MODEL_FLAGS = (
@@ -152,7 +164,8 @@ MODEL_FLAGS = (
     "token_level", "data_dir", "bucket_boundaries", "cerg_layers", "cerg_hidden", "cerg_heads",
     "cerg_max_chars", "cerg_dropout", "replace_rate", "replace_ramp_steps",
     "classifier", "clf_vocab_size", "clf_embed_dim", "clf_hidden",
-    "loss_average", "pe2r_cell", "bucket_lengths",
+    "loss_average", "pe2r_cell", "bucket_lengths", "encoder_input", "gru_cell", "attention_query_bias",
+    "imemory_gate_bias", "output_features",
 )
 
 

@@ -63,7 +63,10 @@ def test_eval_batches_cover_split_once(data_dir):
     seen = 0
     for b in pipeline.make_dataset(data_dir, "dev", cfg, training=False, batch_size=3):
         lens = b["response_len"].numpy()
-        assert b["response"].shape[1] == lens.max()
+        longest = max(lens.max(), b["post_len"].numpy().max())
+        width = b["response"].shape[1]  # the bucket boundary (default boundaries 12, 16, 20, 30)
+        assert width == b["post"].shape[1] and width in (12, 16, 20, 30) and longest < width
+        assert width == 12 or longest >= [12, 16, 20, 30][[12, 16, 20, 30].index(width) - 1]
         assert (b["response"].numpy()[np.arange(len(lens)), lens - 1] == vocab_lib.EOS_ID).all()
         seen += len(lens)
     assert seen == len(ROWS) * 4

@@ -30,8 +30,8 @@ def np_gru(x, h, side, kernel, recurrent, bias, side_kernel=None):
     return z * h + (1 - z) * cand
 
 
-def np_attention(query, values, wk, wq, v, mask, mask_pad):
-    scores = (np.tanh(values @ wk + (query @ wq)[:, None, :]) @ v)[..., 0]  # [B, T]
+def np_attention(query, values, wk, wq, v, mask, mask_pad, bq=0.0):
+    scores = (np.tanh(values @ wk + (query @ wq + bq)[:, None, :]) @ v)[..., 0]  # [B, T]
     if mask_pad:
         scores = np.where(mask > 0, scores, -1e9)
     a = np.exp(scores - scores.max(-1, keepdims=True))
@@ -85,7 +85,8 @@ def test_attention_matches_hand_computation(mask_pad):
 
 
 def test_internal_memory_gates_eq_6_to_9():
-    mem = InternalMemory(6, 4, gate_bias_init=1.0)
+    assert InternalMemory(6, 4).read_gate.use_bias is False  # paper Eq. 6-7: no bias
+    mem = InternalMemory(6, 4, gate_bias_init=1.0, use_bias=True)
     emotion = np.array([2, 5])
     m = mem.initial(emotion)
     np.testing.assert_allclose(m, mem.memory.numpy()[[2, 5]])
@@ -105,7 +106,8 @@ def test_internal_memory_gates_eq_6_to_9():
 
 def make_cell(code):
     kw = dict(read_gate_inputs="code", write_gate_inputs="code", imemory_layers="first",
-              attention_mask_pad=False) if code else {}
+              attention_mask_pad=False, gru_gate_bias=1.0, attention_query_bias=True, imemory_gate_bias=True,
+              gate_bias_init=1.0, output_features="projection") if code else {}
     return ECMDecoderCell(4, num_layers=2, num_emotions=6, **kw)
 
 
@@ -131,7 +133,9 @@ def test_decoder_step_matches_hand_computation(code):
 
     att = cell.attention
     wk, wq, v = (att.key_dense.kernel.numpy(), att.query_dense.kernel.numpy(), att.score_dense.kernel.numpy())
-    c0, _ = np_attention(final.reshape(b, 8), values, wk, wq, v, mask, not code)
+    bq = att.query_dense.bias.numpy() if code else 0.0  # the original's linear(query, ..., True)
+    assert (att.query_dense.bias is not None) == code
+    c0, _ = np_attention(final.reshape(b, 8), values, wk, wq, v, mask, not code, bq)
     np.testing.assert_allclose(state["context"], c0, rtol=1e-4, atol=1e-5)
     m0 = cell.imemory.memory.numpy()[emotion]
     s1, s2 = final[:, 0], final[:, 1]
@@ -140,7 +144,9 @@ def test_decoder_step_matches_hand_computation(code):
     else:
         gate_in = np.concatenate([x, s2, c0], -1)  # Eq. 6: [e(y_t-1); s_t-1; c_t]
     rg = cell.imemory.read_gate
-    m_r = sigmoid(gate_in @ rg.kernel.numpy() + rg.bias.numpy()) * m0  # Eq. 6, 8
+    bias = (lambda d: d.bias.numpy()) if code else (lambda d: 0.0)  # Eq. 6-7 have no bias; the code's gates do
+    assert (rg.bias is not None) == code
+    m_r = sigmoid(gate_in @ rg.kernel.numpy() + bias(rg)) * m0  # Eq. 6, 8
     g0, g1 = cell.grus
     inp = np.concatenate([x, c0], -1)
     h1 = np_gru(inp, s1, np.concatenate([emo_vec, m_r], -1), g0.kernel.numpy(), g0.recurrent_kernel.numpy(),
@@ -155,13 +161,17 @@ def test_decoder_step_matches_hand_computation(code):
     np.testing.assert_allclose(top, h2, rtol=1e-4, atol=1e-5)
     wg = cell.imemory.write_gate
     w_in = np.concatenate([h1, h2], -1) if code else h2  # Eq. 7
-    np.testing.assert_allclose(new["imemory"], sigmoid(w_in @ wg.kernel.numpy() + wg.bias.numpy()) * m0,
+    np.testing.assert_allclose(new["imemory"], sigmoid(w_in @ wg.kernel.numpy() + bias(wg)) * m0,
                                rtol=1e-4, atol=1e-6)  # Eq. 9
-    c1, _ = np_attention(np.concatenate([h1, h2], -1), values, wk, wq, v, mask, not code)
+    c1, _ = np_attention(np.concatenate([h1, h2], -1), values, wk, wq, v, mask, not code, bq)
     np.testing.assert_allclose(new["context"], c1, rtol=1e-4, atol=1e-5)
-    op = cell.output_projection
-    np.testing.assert_allclose(out, np.concatenate([h2, c1], -1) @ op.kernel.numpy() + op.bias.numpy(),
-                               rtol=1e-4, atol=1e-5)
+    if code:  # the original's AttnOutputProjection W_p [s_t; c'] + b
+        op = cell.output_projection
+        np.testing.assert_allclose(out, np.concatenate([h2, c1], -1) @ op.kernel.numpy() + op.bias.numpy(),
+                                   rtol=1e-4, atol=1e-5)
+    else:  # Eq. 4: softmax(W_o s_t), the features are s_t itself
+        assert not hasattr(cell, "output_projection")
+        np.testing.assert_allclose(out, h2, rtol=1e-6)
 
 
 def test_internal_memory_decays_monotonically():
@@ -179,7 +189,8 @@ def test_internal_memory_decays_monotonically():
 
 
 @pytest.mark.parametrize("layer", [
-    SideInputGRUCell(3, side_input=True), BahdanauAttention(5, mask_pad=False), InternalMemory(6, 4, 1.0),
+    SideInputGRUCell(3, side_input=True, gate_bias=1.0), BahdanauAttention(5, mask_pad=False, query_bias=True),
+    InternalMemory(6, 4, 1.0, use_bias=True),
     make_cell(True)])
 def test_get_config_round_trip(layer):
     config = layer.get_config()

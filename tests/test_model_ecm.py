@@ -22,7 +22,8 @@ def tiny_cfg(**kw):
 
 CODE = dict(read_gate_inputs="code", write_gate_inputs="code", imemory_layers="first", gate_bias_init=1.0,
             selector_input="output", selector_loss="bce", imemory_norm="squared", imemory_decay_padding=True,
-            reverse_encoder_input=True, attention_mask_pad=False)
+            encoder_input="code", attention_mask_pad=False, imemory_gate_bias=True, gru_cell="code",
+            attention_query_bias=True, output_features="projection")
 
 
 def batch():

@@ -31,14 +31,17 @@ def pairs():
 
 
 def overfit(name, emb, imem, emem, tmp_path):
-    """Trains 150 full-batch steps (paper SGD, lr 0.5, clip 5); the NLL must fall below 15% of its start."""
+    """Trains 300 full-batch steps (paper SGD, lr 0.5, clip 5); the NLL must fall below 15% of its start.
+
+    (Paper mode's Eq. 4 softmax(W_o s_t) learns these pairs more slowly than the original's output
+    projection W_p [s_t; c']: Seq2Seq is at 28% of its start after 150 steps, 4% after 300.)"""
     keras.utils.set_random_seed(0)
     cfg = config.defaults().replace(
         hidden=16, embed_dim=8, emotion_dim=4, use_emb=emb, use_imemory=imem, use_ememory=emem,
         jit_compile=False, model_dir=str(tmp_path))
     trainer = Trainer(cfg, model_fn=lambda: ecm_model.create(cfg, VP, VR, MASK))
     batch = pairs()
-    nll = [float(trainer.train_step(batch)["nll"]) for _ in range(150)]
+    nll = [float(trainer.train_step(batch)["nll"]) for _ in range(300)]
     assert min(nll[-10:]) < 0.15 * nll[0], (name, nll)
 
 

@@ -9,7 +9,7 @@ position, as the original's decoder of size D has D - 1 targets. With "inclusive
 bucket whose boundary is >= max(post_len, response_len). A pair longer than the last boundary
 allows goes to the last bucket. Training batches are padded to their bucket boundary and have a
 fixed batch size, so there are only a few static shapes (good for XLA); evaluation batches are
-padded to their longest example and keep the remainder.
+padded to their bucket boundary too (as the original's dev evaluation) and keep the remainder.
 
 cfg.batching="single_emotion" reproduces the original code's class-balanced batches: each batch
 holds one emotion, drawn uniformly among the emotions present in the split (absent ones are never
@@ -90,11 +90,11 @@ def _bucketed(ds, bounds, batch_size, training, rule="original"):
         return tf.cast(bucket_index(length, bounds_t, rule), tf.int64)
 
     def reduce(bucket, window):
-        if not training:
-            return window.padded_batch(batch_size)
+        # Padded to the bucket width, as the original's get_batch / get_batch_data (the number of
+        # PAD positions matters in code mode: the encoder reads them, the memory decays through them).
         width = tf.gather(bounds_t, bucket)
         shapes = {k: ([width] if k in ("post", "response", "emotion_word") else []) for k in window.element_spec}
-        return window.padded_batch(batch_size, padded_shapes=shapes, drop_remainder=True)
+        return window.padded_batch(batch_size, padded_shapes=shapes, drop_remainder=training)
 
     return ds.group_by_window(key, reduce, window_size=batch_size)
 

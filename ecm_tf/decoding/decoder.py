@@ -118,7 +118,10 @@ class Decoder:
 
     def decode_ids(self, post_ids, emotion_ids, max_len):
         """Lists of post ids (same bucket) x emotion ids -> list of [(response tokens, score)] (best first)."""
-        width = max(len(p) for p in post_ids)
+        # Padded to the bucket size of the longest post, as the original's get_batch_data (code-mode
+        # encoders read the PAD positions; elsewhere they are masked and the width changes nothing).
+        longest = max(len(p) for p in post_ids)
+        width = max(longest, bucket_length(longest, self.bounds))
         post = np.array([p + [0] * (width - len(p)) for p in post_ids], np.int32)
         ids, scores, lengths = self._search(post, np.array([len(p) for p in post_ids], np.int32),
                                             np.array(emotion_ids, np.int32), np.int32(max_len))

@@ -12,14 +12,17 @@ class BahdanauAttention(keras.layers.Layer):
     Args:
       units: int, attention size A.
       mask_pad: bool, exclude PAD encoder positions (paper); the original code attends to them too.
+      query_bias: bool, W_q q + b (the original: seq2seq.py attention() `linear(query, ..., True)`;
+        its key projection AttnW and score vector AttnV have none, as here).
     """
 
-    def __init__(self, units, mask_pad=True, **kwargs):
+    def __init__(self, units, mask_pad=True, query_bias=False, **kwargs):
         super().__init__(**kwargs)
         self.units = units
         self.mask_pad = mask_pad
+        self.query_bias = query_bias
         self.key_dense = keras.layers.Dense(units, use_bias=False, name="attention_key")
-        self.query_dense = keras.layers.Dense(units, use_bias=False, name="query")
+        self.query_dense = keras.layers.Dense(units, use_bias=query_bias, name="query")
         self.score_dense = keras.layers.Dense(1, use_bias=False, name="score")
 
     def precompute(self, values):
@@ -41,5 +44,5 @@ class BahdanauAttention(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(units=self.units, mask_pad=self.mask_pad)
+        config.update(units=self.units, mask_pad=self.mask_pad, query_bias=self.query_bias)
         return config

@@ -7,6 +7,8 @@ from ecm_tf.layers.attention import BahdanauAttention
 from ecm_tf.layers.gru_cell import SideInputGRUCell
 from ecm_tf.layers.internal_memory import InternalMemory
 
+OUTPUT_FEATURES = ("state", "projection")
+
 
 class ECMDecoderCell(keras.layers.Layer):
     """Decoder step with input feeding, Emb (Eq. 5) and internal memory (Eq. 6-10).
@@ -21,7 +23,9 @@ class ECMDecoderCell(keras.layers.Layer):
         g_w     = sigmoid(W_w s_t)                                Eq. 7 (code: [s1; s2])
         M_e     <- g_w * M_e                                      Eq. 9
         c'      = attention(query = [s1_t; ...; sL_t])
-        o_t     = W_p [s_L,t; c']                                 output features for the softmax
+        o_t     = s_L,t                                           Eq. 4: softmax(W_o s_t) (paper)
+        o_t     = W_p [s_L,t; c'] + b_p                           the original's AttnOutputProjection
+                                                                  (output_features="projection")
 
     `call(inputs, states, memory)` returns the new states; it is driven by tf.scan in training and
     by the beam search at inference (Keras 3 RNN has no `constants=`). `output(states)` computes
@@ -37,14 +41,21 @@ class ECMDecoderCell(keras.layers.Layer):
       read_gate_inputs: str, "paper" or "code" (see above).
       write_gate_inputs: str, "paper" or "code".
       imemory_layers: str, "all" or "first": GRU layers that receive M_r.
-      gate_bias_init: float, initial read/write gate bias.
+      gate_bias_init: float, initial read/write gate bias (with imemory_gate_bias).
       attention_mask_pad: bool, mask PAD encoder positions.
+      gru_gate_bias: float, initial reset/update gate bias of the GRU layers (code: 1.0).
+      attention_query_bias: bool, the attention's query projection has a bias (code).
+      imemory_gate_bias: bool, the read/write gates have a bias (code; Eq. 6-7 have none).
+      output_features: "state" (Eq. 4, o_t = s_t) or "projection" (the original, W_p [s_t; c']).
     """
 
     def __init__(self, units, num_layers=2, num_emotions=6, use_emb=True, use_imemory=True,
                  read_gate_inputs="paper", write_gate_inputs="paper", imemory_layers="all",
-                 gate_bias_init=0.0, attention_mask_pad=True, **kwargs):
+                 gate_bias_init=0.0, attention_mask_pad=True, gru_gate_bias=0.0, attention_query_bias=False,
+                 imemory_gate_bias=False, output_features="state", **kwargs):
         super().__init__(**kwargs)
+        if output_features not in OUTPUT_FEATURES:
+            raise ValueError(f"--output_features={output_features}: expected one of {', '.join(OUTPUT_FEATURES)}")
         self.units = units
         self.num_layers = num_layers
         self.num_emotions = num_emotions
@@ -55,15 +66,23 @@ class ECMDecoderCell(keras.layers.Layer):
         self.imemory_layers = imemory_layers
         self.gate_bias_init = gate_bias_init
         self.attention_mask_pad = attention_mask_pad
-        self.attention = BahdanauAttention(units, mask_pad=attention_mask_pad, name="attention")
+        self.gru_gate_bias = gru_gate_bias
+        self.attention_query_bias = attention_query_bias
+        self.imemory_gate_bias = imemory_gate_bias
+        self.output_features = output_features
+        self.attention = BahdanauAttention(units, mask_pad=attention_mask_pad, query_bias=attention_query_bias,
+                                           name="attention")
         self.grus = []
         for i in range(num_layers):
-            gru = SideInputGRUCell(units, side_input=self._layer_side_input(i), name=f"gru_{i}")
+            gru = SideInputGRUCell(units, side_input=self._layer_side_input(i), gate_bias=gru_gate_bias,
+                                   name=f"gru_{i}")
             setattr(self, f"gru_{i}", gru)  # an attribute per layer: tf.train.Checkpoint skips list items
             self.grus.append(gru)
         if use_imemory:
-            self.imemory = InternalMemory(num_emotions, units, gate_bias_init, name="internal_memory")
-        self.output_projection = keras.layers.Dense(units, name="output_projection")
+            self.imemory = InternalMemory(num_emotions, units, gate_bias_init, use_bias=imemory_gate_bias,
+                                          name="internal_memory")
+        if output_features == "projection":
+            self.output_projection = keras.layers.Dense(units, name="output_projection")
 
     def _layer_side_input(self, i):
         emb = self.use_emb and i == 0
@@ -73,8 +92,9 @@ class ECMDecoderCell(keras.layers.Layer):
     def build(self, inputs_shape, states_shape=None, memory_shape=None):
         # The attention, GRUs and gates build on their first call inside `call`; the output
         # projection is applied outside it (`output`), so it is built here: [s_L; c] -> H.
-        values_dim = memory_shape["values"][-1] if memory_shape else self.units
-        self.output_projection.build((None, self.units + values_dim))
+        if self.output_features == "projection":
+            values_dim = memory_shape["values"][-1] if memory_shape else self.units
+            self.output_projection.build((None, self.units + values_dim))
         self.built = True
 
     def initial_state(self, final_states, emotion, memory):
@@ -130,6 +150,8 @@ class ECMDecoderCell(keras.layers.Layer):
         """states with h [..., L, H] and context [..., D] (any leading dims, e.g. [T, B]) ->
         (o_t [..., H] output features, s_t [..., H] top-layer state)."""
         top = states["h"][..., -1, :]  # [..., H]
+        if self.output_features == "state":
+            return top, top  # Eq. 4: the softmax reads s_t
         return self.output_projection(ops.concatenate([top, states["context"]], axis=-1)), top
 
     def get_config(self):
@@ -138,5 +160,7 @@ class ECMDecoderCell(keras.layers.Layer):
             units=self.units, num_layers=self.num_layers, num_emotions=self.num_emotions,
             use_emb=self.use_emb, use_imemory=self.use_imemory, read_gate_inputs=self.read_gate_inputs,
             write_gate_inputs=self.write_gate_inputs, imemory_layers=self.imemory_layers,
-            gate_bias_init=self.gate_bias_init, attention_mask_pad=self.attention_mask_pad)
+            gate_bias_init=self.gate_bias_init, attention_mask_pad=self.attention_mask_pad,
+            gru_gate_bias=self.gru_gate_bias, attention_query_bias=self.attention_query_bias,
+            imemory_gate_bias=self.imemory_gate_bias, output_features=self.output_features)
         return config

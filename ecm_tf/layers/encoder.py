@@ -4,35 +4,75 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from ecm_tf.layers.gru_cell import GateBias
+
+INPUT_MODES = ("paper", "reversed", "code")
+CELLS = ("paper", "code")
+
 
 class GRUEncoder(keras.layers.Layer):
     """Multi-layer unidirectional GRU encoder (ECM Sec. 3.1; 2 x 256 in the paper).
 
-    Padding positions are masked, so each layer's final state is its state after the last real
-    token; it initialises the matching decoder layer.
+    input_mode:
+      - "paper": the post in natural order; padding positions are masked, so each layer's final
+        state is its state after the last real token (it initialises the matching decoder layer);
+      - "reversed": the post reversed within its length, padding masked (this package's earlier
+        reading of the original);
+      - "code": the original release (seq2seq_model.py:246-248 `reversed(encoder_input +
+        encoder_pad)`, seq2seq.py embedding_attention_seq2seq runs the encoder with no sequence
+        length): the row [x_1 .. x_L, PAD ...] padded to the bucket width T is reversed whole into
+        [PAD ... x_L .. x_1] and the GRU runs over every position, PAD embeddings first; the
+        outputs at PAD positions are GRU states like any other (attention sees them) and the final
+        state is the one after x_1.
+    cell:
+      - "paper": Keras GRU (reset gate applied after the recurrent matmul, zero biases);
+      - "code": TF 0.12 GRUCell semantics: reset applied before the matmul (reset_after=False)
+        and reset/update gate biases initialised to 1.0 (rnn_cell.py:193-199).
 
     Args:
       units: int, GRU size H.
       num_layers: int, stacked layers.
-      reverse_input: bool, read each post backwards (the original code).
+      input_mode: str, one of INPUT_MODES.
+      cell: str, one of CELLS.
     """
 
-    def __init__(self, units, num_layers=2, reverse_input=False, **kwargs):
+    def __init__(self, units, num_layers=2, input_mode="paper", cell="paper", **kwargs):
         super().__init__(**kwargs)
+        if input_mode not in INPUT_MODES:
+            raise ValueError(f"--encoder_input={input_mode}: expected one of {', '.join(INPUT_MODES)}")
+        if cell not in CELLS:
+            raise ValueError(f"--gru_cell={cell}: expected one of {', '.join(CELLS)}")
         self.units = units
         self.num_layers = num_layers
-        self.reverse_input = reverse_input
+        self.input_mode = input_mode
+        self.cell = cell
         self.rnns = []
         for i in range(num_layers):
-            rnn = keras.layers.GRU(units, return_sequences=True, return_state=True, name=f"gru_{i}")
+            if cell == "code":
+                # Keras gate order [z, r, h]: the two gates at 1.0, the candidate at 0.
+                rnn = keras.layers.GRU(units, return_sequences=True, return_state=True, reset_after=False,
+                                       bias_initializer=GateBias(2 * units, units, 1.0), name=f"gru_{i}")
+            else:
+                rnn = keras.layers.GRU(units, return_sequences=True, return_state=True, name=f"gru_{i}")
             setattr(self, f"gru_{i}", rnn)  # an attribute per layer: tf.train.Checkpoint skips list items
             self.rnns.append(rnn)
 
+    def positions_mask(self, width, lengths):
+        """[B, T] float, 1 at the positions that hold a real token of the encoder input."""
+        pos = ops.arange(width)[None, :]  # [1, T]
+        if self.input_mode == "code":
+            return ops.cast(pos >= width - lengths[:, None], "float32")  # PADs come first
+        return ops.cast(pos < lengths[:, None], "float32")
+
     def call(self, embedded, lengths):
-        """embedded [B, T, E], lengths [B] -> (outputs [B, T, H], final states [B, L, H])."""
-        if self.reverse_input:
-            embedded = tf.reverse_sequence(embedded, lengths, seq_axis=1, batch_axis=0)
-        mask = ops.arange(ops.shape(embedded)[1])[None, :] < lengths[:, None]  # [B, T]
+        """embedded [B, T, E] (right-padded), lengths [B] -> (outputs [B, T, H], final states [B, L, H])."""
+        mask = None
+        if self.input_mode == "code":
+            embedded = tf.reverse(embedded, axis=[1])  # [B, T, E]: PAD ... x_L .. x_1
+        else:
+            if self.input_mode == "reversed":
+                embedded = tf.reverse_sequence(embedded, lengths, seq_axis=1, batch_axis=0)
+            mask = ops.arange(ops.shape(embedded)[1])[None, :] < lengths[:, None]  # [B, T]
         x = embedded
         finals = []
         for rnn in self.rnns:
@@ -42,5 +82,5 @@ class GRUEncoder(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(units=self.units, num_layers=self.num_layers, reverse_input=self.reverse_input)
+        config.update(units=self.units, num_layers=self.num_layers, input_mode=self.input_mode, cell=self.cell)
         return config

@@ -7,27 +7,32 @@ from keras import ops
 class InternalMemory(keras.layers.Layer):
     """Trainable per-emotion memory M (num_emotions x units) with read and write gates.
 
-        g_r = sigmoid(W_g^r [e(y_t-1); s_t-1; c_t] + b)   (Eq. 6; read inputs chosen by the caller)
-        g_w = sigmoid(W_g^w s_t + b)                        (Eq. 7)
-        M_r = g_r * M_e,t                                   (Eq. 8)
-        M_e,t+1 = g_w * M_e,t                               (Eq. 9)
+        g_r = sigmoid(W_g^r [e(y_t-1); s_t-1; c_t] (+ b))  (Eq. 6; read inputs chosen by the caller)
+        g_w = sigmoid(W_g^w s_t (+ b))                       (Eq. 7)
+        M_r = g_r * M_e,t                                    (Eq. 8)
+        M_e,t+1 = g_w * M_e,t                                (Eq. 9)
 
-    Both gates' biases start at `gate_bias_init` (paper: 0 / unspecified; original code: 1.0).
+    The paper's Eq. 6-7 have no bias (default); the original code's gates have one, initialised
+    to 1.0 (`use_bias=True, gate_bias_init=1.0`).
 
     Args:
       num_emotions: int, number of emotion categories (6).
       units: int, memory size = decoder state size H.
-      gate_bias_init: float, initial gate bias.
+      gate_bias_init: float, initial gate bias (with use_bias).
+      use_bias: bool, the gates have a bias b.
     """
 
-    def __init__(self, num_emotions, units, gate_bias_init=0.0, **kwargs):
+    def __init__(self, num_emotions, units, gate_bias_init=0.0, use_bias=False, **kwargs):
         super().__init__(**kwargs)
         self.num_emotions = num_emotions
         self.units = units
         self.gate_bias_init = gate_bias_init
+        self.use_bias = use_bias
         init = keras.initializers.Constant(gate_bias_init)
-        self.read_gate = keras.layers.Dense(units, activation="sigmoid", bias_initializer=init, name="memory_read_gate")
-        self.write_gate = keras.layers.Dense(units, activation="sigmoid", bias_initializer=init, name="memory_write_gate")
+        self.read_gate = keras.layers.Dense(units, activation="sigmoid", use_bias=use_bias, bias_initializer=init,
+                                            name="memory_read_gate")
+        self.write_gate = keras.layers.Dense(units, activation="sigmoid", use_bias=use_bias, bias_initializer=init,
+                                             name="memory_write_gate")
 
     def build(self, input_shape=None):
         self.memory = self.add_weight(
@@ -53,5 +58,6 @@ class InternalMemory(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_emotions=self.num_emotions, units=self.units, gate_bias_init=self.gate_bias_init)
+        config.update(num_emotions=self.num_emotions, units=self.units, gate_bias_init=self.gate_bias_init,
+                      use_bias=self.use_bias)
         return config

@@ -18,7 +18,15 @@ from ecm_tf.layers.external_memory_output import ExternalMemoryOutput
 GO_ID = 3
 # Settings that change the variables of a model: a checkpoint only fits a model with the same ones.
 VARIANT_SETTINGS = ("use_emb", "use_imemory", "use_ememory", "embed_dim", "hidden", "num_layers",
-                    "emotion_dim", "imemory_layers", "selector_input")
+                    "emotion_dim", "imemory_layers", "selector_input", "gru_cell", "attention_query_bias",
+                    "imemory_gate_bias", "output_features")
+
+
+def encoder_input_mode(cfg):
+    """--encoder_input, with the older --reverse_encoder_input read as "reversed"."""
+    if cfg.encoder_input == "paper" and cfg.reverse_encoder_input:
+        return "reversed"
+    return cfg.encoder_input
 
 
 class ECMModel(keras.Model):
@@ -38,7 +46,8 @@ class ECMModel(keras.Model):
     Args:
       cfg: Config (embed_dim, hidden, num_layers, emotion_dim, use_emb, use_imemory, use_ememory,
         read_gate_inputs, write_gate_inputs, imemory_layers, gate_bias_init, selector_input,
-        reverse_encoder_input, attention_mask_pad).
+        reverse_encoder_input, attention_mask_pad, encoder_input, gru_cell, attention_query_bias,
+        imemory_gate_bias, output_features; docs/faithfulness.md).
       post_vocab_size: int, encoder vocabulary size.
       response_vocab_size: int, decoder vocabulary size V.
       ememory_mask: uint8 array [6, V], the external-memory mask (row e = emotion e's words).
@@ -54,17 +63,22 @@ class ECMModel(keras.Model):
             raise InputError(f"external-memory mask has shape {list(mask.shape)}, expected "
                              f"[{emotions.NUM_EMOTIONS}, {response_vocab_size}] (response vocabulary size)")
         self.ememory_mask = mask
+        if cfg.gate_bias_init != 0.0 and not cfg.imemory_gate_bias and cfg.use_imemory:
+            raise InputError(f"--gate_bias_init={cfg.gate_bias_init}: the read/write gates have no bias "
+                             f"(paper Eq. 6-7); add --imemory_gate_bias for the original's biased gates")
         self.post_embedding = keras.layers.Embedding(post_vocab_size, cfg.embed_dim, name="post_embedding")
         self.response_embedding = keras.layers.Embedding(
             response_vocab_size, cfg.embed_dim, name="response_embedding")
-        self.encoder = GRUEncoder(cfg.hidden, cfg.num_layers, cfg.reverse_encoder_input, name="encoder")
+        self.encoder = GRUEncoder(cfg.hidden, cfg.num_layers, encoder_input_mode(cfg), cfg.gru_cell, name="encoder")
         if cfg.use_emb:
             self.emotion_embedding = keras.layers.Embedding(
                 emotions.NUM_EMOTIONS, cfg.emotion_dim, name="emotion_embedding")
         self.cell = ECMDecoderCell(
             cfg.hidden, cfg.num_layers, emotions.NUM_EMOTIONS, cfg.use_emb, cfg.use_imemory,
             cfg.read_gate_inputs, cfg.write_gate_inputs, cfg.imemory_layers, cfg.gate_bias_init,
-            cfg.attention_mask_pad, name="decoder")
+            cfg.attention_mask_pad, gru_gate_bias=1.0 if cfg.gru_cell == "code" else 0.0,
+            attention_query_bias=cfg.attention_query_bias, imemory_gate_bias=cfg.imemory_gate_bias,
+            output_features=cfg.output_features, name="decoder")
         self.output_layer = ExternalMemoryOutput(
             response_vocab_size, cfg.use_ememory, selector_bias=cfg.selector_input == "output", name="output")
 
@@ -72,8 +86,8 @@ class ECMModel(keras.Model):
     def encode(self, post, post_len):
         """post [B, Tp] int, post_len [B] -> dict values [B, Tp, H], keys [B, Tp, H], mask [B, Tp], final [B, L, H]."""
         post_len = ops.cast(post_len, "int32")
-        values, final = self.encoder(self.post_embedding(post), post_len)
-        mask = ops.cast(ops.arange(ops.shape(post)[1])[None, :] < post_len[:, None], "float32")
+        values, final = self.encoder(self.post_embedding(post), post_len)  # [B, Tp, H], [B, L, H]
+        mask = self.encoder.positions_mask(ops.shape(post)[1], post_len)  # [B, Tp] (PADs first in code mode)
         return {"values": values, "keys": self.cell.attention.precompute(values), "mask": mask, "final": final}
 
     def _memory(self, encoded, emotion):

@@ -10,6 +10,10 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from ecm_tf import startup  # noqa: E402
+
+startup.install()  # the first `import tensorflow`, wherever it happens, without the CPU-machine CUDA noise
+
 from absl import app  # noqa: E402
 from absl import flags as absl_flags  # noqa: E402
 from absl import logging  # noqa: E402

@@ -48,7 +48,7 @@ def test_cecg_score_prints_the_vote_row_and_counts(tmp_path, capsys):
     assert "| Sad | 3 | 2 | 1 | 0 | 0.333 | 1 | 1 | 0 |" in out
 
 
-def test_vote_refuses_sheets_of_other_responses(tmp_path):
+def test_sheets_of_other_responses_get_no_vote(tmp_path, capsys):
     write(tmp_path / "a.csv", SHEETS["a1"])
     write(tmp_path / "b.csv", SHEETS["a2"])
     rows = list(csv.DictReader(open(tmp_path / "b.csv", encoding="utf-8")))
@@ -57,5 +57,10 @@ def test_vote_refuses_sheets_of_other_responses(tmp_path):
         w = csv.DictWriter(f, cecg_eval.SHEET_COLUMNS)
         w.writeheader()
         w.writerows(rows)
+    sheets = [cecg_eval.read_sheet(str(tmp_path / n)) for n in ("a.csv", "b.csv")]
     with pytest.raises(InputError, match=r"b\.csv:5: post/emotion/response differ from .*a\.csv:5"):
-        cecg_score.run(config.defaults().replace(sheets=[str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]))
+        cecg_eval.vote_labels(sheets)
+    cecg_score.run(config.defaults().replace(sheets=[str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]))
+    captured = capsys.readouterr()
+    assert "| vote |" not in captured.out and "| mean |" in captured.out and "no vote" in captured.err
+    assert captured.out.count("Label and safe-response counts") == 2

@@ -151,6 +151,12 @@ def vote(labels):
     return statistics.median_low(labels)
 
 
+def same_responses(sheets):
+    """True when read_sheet() results hold the same (post, emotion, response) rows in the same order."""
+    first = sheets[0]
+    return all(len(o) == len(first) and all(a[1:4] == b[1:4] for a, b in zip(first, o)) for o in sheets[1:])
+
+
 def vote_labels(sheets):
     """Hard voting over several read_sheet() results of the same responses.
 

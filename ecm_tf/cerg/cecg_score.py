@@ -8,8 +8,11 @@ Per sheet and emotion: (n1 + 2 n2) / N over the `label` column (0, 1 or 2; safe 
 `vote` row: each response labelled by the CERG paper's hard voting over the sheets (majority,
 else median; cecg_eval.vote), then scored. A second table gives, per emotion, the counts of
 labels 0/1/2 and of each safe-response type (CERG Tables 2-6) of the vote (of the sheet, with one).
-A blank or other label is an error naming the file and line; sheets of different responses too.
+A blank or other label is an error naming the file and line. Sheets of different responses
+(different systems) get their rows, the mean and one counts table each, and no vote.
 """
+
+import sys
 
 from ecm_tf import emotions
 from ecm_tf.cerg import cecg_eval
@@ -33,19 +36,27 @@ def run(cfg):
         means = [sum(m) / len(m) if m else None for m in means]
         print("| mean | " + " | ".join("-" if m is None else f"{m:.3f}" for m in means)
               + f" | {sum(m for m in means if m is not None):.3f} |")
-    voted = cecg_eval.vote_labels(list(sheets.values())) if len(sheets) > 1 else next(iter(sheets.values()))
-    if len(sheets) > 1:
+    aligned = len(sheets) > 1 and cecg_eval.same_responses(list(sheets.values()))
+    if len(sheets) > 1 and not aligned:
+        sys.stderr.write("--sheets: the sheets hold different responses (different systems?), so there is "
+                         "no vote: hard voting needs one sheet per annotator of the same responses\n")
+    if aligned:
+        voted = cecg_eval.vote_labels(list(sheets.values()))
         v = cecg_eval.score_rows(voted)
         cells = [v.get(n) for n in names]
         print("| vote | " + " | ".join("-" if c is None else f"{c:.3f}" for c in cells)
               + f" | {sum(c for c in cells if c is not None):.3f} |")
-    counts = cecg_eval.label_counts(voted)
-    print()
-    print(f"Label and safe-response counts ({'hard vote of ' + str(len(sheets)) + ' sheets' if len(sheets) > 1 else 'one sheet'})")
-    print("| emotion | N | label 0 | label 1 | label 2 | score | emoji only | what's going on | me too |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for n in names:
-        if n in counts:
-            c = counts[n]
-            print(f"| {n} | {c['n']} | {c['0']} | {c['1']} | {c['2']} | {c['score']:.3f} | {c['emoji_only']} | "
-                  f"{c['whats_going_on']} | {c['me_too']} |")
+        tables = [(f"hard vote of {len(sheets)} sheets", voted)]
+    else:
+        tables = [(path if len(sheets) > 1 else "one sheet", rows) for path, rows in sheets.items()]
+    for title, rows in tables:
+        counts = cecg_eval.label_counts(rows)
+        print()
+        print(f"Label and safe-response counts ({title})")
+        print("| emotion | N | label 0 | label 1 | label 2 | score | emoji only | what's going on | me too |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for n in names:
+            if n in counts:
+                c = counts[n]
+                print(f"| {n} | {c['n']} | {c['0']} | {c['1']} | {c['2']} | {c['score']:.3f} | {c['emoji_only']} | "
+                      f"{c['whats_going_on']} | {c['me_too']} |")

@@ -15,6 +15,7 @@ import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
 from ecm_tf import checkpoints
+from ecm_tf import config
 from ecm_tf import emotions
 from ecm_tf.data import fingerprint
 from ecm_tf.errors import InputError
@@ -45,7 +46,7 @@ def write_config(cfg, model, model_dir):
     to resume with other model settings or with another vocabulary (data/fingerprint.py)."""
     path = os.path.join(model_dir, "config.json")
     if os.path.exists(path):
-        saved = ecm_model.saved_config(model_dir)
+        saved = config.with_legacy_settings(ecm_model.saved_config(model_dir))  # settings it predates: as then
         for name in MODEL_FLAGS + ("post_vocab_size", "response_vocab_size"):
             if name in RESUMABLE or name not in saved:
                 continue
@@ -229,7 +230,11 @@ def _train(cfg):
     trainer.track(log_window=window, **({"data": iterator} if cfg.strategy == "default" else {}))
     resume_from = checkpoints.newest_intact(trainer.manager.checkpoints, f"--model_dir={cfg.model_dir}")
     if resume_from:
-        trainer.checkpoint.restore(resume_from).assert_existing_objects_matched()
+        try:
+            trainer.checkpoint.restore(resume_from).assert_existing_objects_matched()
+        except (AssertionError, ValueError) as e:
+            raise InputError(f"--model_dir={cfg.model_dir}: checkpoint {resume_from} does not fit the model of this "
+                             f"run ({str(e).splitlines()[0][:200]})") from None
         if not tf.train.load_checkpoint(resume_from).has_tensor("data/.ATTRIBUTES/ITERATOR_STATE"):
             why = (f"--strategy={cfg.strategy} iterators cannot be checkpointed" if cfg.strategy != "default"
                    else "it was written by an older version")

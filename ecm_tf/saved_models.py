@@ -65,20 +65,24 @@ def string_table(keys, values, default):
     return tf.lookup.StaticHashTable(init, default_value=default)
 
 
-def emotion_table():
-    """Emotion names ("Sad", "sadness", any case) and ids ("2") -> id; anything else -> -1."""
-    keys = emotion_lib.lookup_keys()
+def emotion_table(extra=None):
+    """Emotion names ("Sad", "sadness", any case) and ids ("2") -> id, plus `extra` {name: code};
+    anything else -> -1."""
+    keys = {**emotion_lib.lookup_keys(), **(extra or {})}
     return string_table(keys, keys.values(), -1)
 
 
-def emotion_ids(table, names):
-    """Ids of a [B] string tensor of emotions; an unknown one fails the request with a clear message."""
+def emotion_ids(table, names, ids=None):
+    """Ids of a [B] string tensor of emotions (or the already looked-up `ids`); an unknown one fails
+    the request with a clear message."""
     import tensorflow as tf
 
-    ids = table.lookup(tf.strings.lower(tf.strings.strip(names)))  # [B]
-    tf.debugging.assert_non_negative(ids, message="unknown emotion name (Like, Sad, Disgust, Angry, Happy, "
-                                                  "Other or 0..5)")
-    return ids
+    if ids is None:
+        ids = table.lookup(tf.strings.lower(tf.strings.strip(names)))  # [B]
+    check = tf.debugging.assert_non_negative(ids, message="unknown emotion name (Like, Sad, Disgust, Angry, "
+                                                          "Happy, Other, 0..5 or auto where exported with it)")
+    with tf.control_dependencies([check]):  # everything that uses the ids runs after the check
+        return tf.identity(ids)
 
 
 def version_dir(export_dir, flag="--export_dir"):

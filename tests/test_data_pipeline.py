@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from ecm_tf import config
+from ecm_tf.classifier.lexicon import LexiconClassifier
 from ecm_tf.data import ememory
 from ecm_tf.data import pipeline
 from ecm_tf.data import prep
@@ -43,7 +44,8 @@ def test_tfrecord_round_trip(data_dir):
         assert g["post"] == post_vocab.ids(g["post_text"].split())
         assert g["response"] == resp_vocab.ids(g["response_text"].split()) + [vocab_lib.EOS_ID]
         assert g["emotion_word"] == [int(mask[g["emotion"], i]) for i in g["response"]]
-        assert g["post_emotion"] == -1
+        # Unlabelled posts are labelled like responses (lexicon classifier), for the interaction table.
+        assert g["post_emotion"] == LexiconClassifier().predict_tokens(g["post_text"].split())
     assert any(sum(g["emotion_word"]) for g in got)
 
 

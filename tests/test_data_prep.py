@@ -38,7 +38,7 @@ def test_prepare_tiny_corpus(tmp_path):
     assert stats["splits"]["train"]["emotions"]["Happy"] == 1 and stats["splits"]["dev"]["pairs"] == 0
     out = tmp_path / "out"
     names = sorted(os.listdir(out))
-    assert names == ["config.json", "dev-00000-of-00001.tfrecord", "ememory.json", "ememory.npy", "prep_stats.json",
+    assert names == ["config.json", "dev-00000-of-00001.tfrecord", "ememory.json", "ememory.npy", "interaction.json", "prep_stats.json",
                      "train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord",
                      "vocab.post.txt", "vocab.response.txt"]
     vocab = (out / "vocab.response.txt").read_text(encoding="utf-8").split("\n")

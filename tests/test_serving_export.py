@@ -63,6 +63,10 @@ def test_session_loader_matches_tf2_loader_and_decoder(exported):
 def test_unknown_emotion_is_refused_by_both_loaders(exported):
     both = load_both_ways(exported[2], "serving_default", {"posts": ["你好"], "emotions": ["Joy"]})
     assert "unknown emotion" in both["session_error"] and "unknown emotion" in both["tf2_error"]
+    both = load_both_ways(exported[2], "serving_default", {"posts": ["你好", "  "], "emotions": ["Sad", "Sad"]})
+    assert "empty post" in both["session_error"] and "empty post" in both["tf2_error"]
+    both = load_both_ways(exported[2], "serving_default", {"posts": ["你好"], "emotions": ["auto"]})
+    assert "unknown emotion" in both["session_error"]  # this export was made without the auto table
 
 
 def test_saved_model_cli_run(exported):

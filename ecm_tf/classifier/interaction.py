@@ -8,28 +8,22 @@ import csv
 import io
 import sys
 
-import numpy as np
-
 from ecm_tf import emotions
 from ecm_tf import io_utils
+from ecm_tf.data import interaction as interaction_lib
 from ecm_tf.data import readers
 from ecm_tf.errors import InputError
 
 
 def interaction_counts(pairs):
     """[6, 6] counts, rows post emotion, columns response emotion."""
-    m = np.zeros((emotions.NUM_EMOTIONS, emotions.NUM_EMOTIONS), dtype=np.int64)
     for p in pairs:
         if p.post_emotion is None or p.response_emotion is None:
             raise InputError(f"{p.where}: post and response need emotion labels (run --mode=annotate first)")
-        m[p.post_emotion, p.response_emotion] += 1
-    return m
+    return interaction_lib.counts_of((p.post_emotion, p.response_emotion) for p in pairs)
 
 
-def conditional(counts):
-    """P(e_r | e_p): rows normalised to sum 1 (rows without pairs stay 0)."""
-    totals = counts.sum(axis=1, keepdims=True)
-    return np.where(totals > 0, counts / np.maximum(totals, 1), 0.0)
+conditional = interaction_lib.conditional
 
 
 def table_csv(counts):

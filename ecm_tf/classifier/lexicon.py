@@ -6,7 +6,7 @@ from ecm_tf.data import text as text_lib
 
 # When two classes have the same count, the earlier one in this order wins (rarer classes first,
 # so that a sentence with one Angry word and one Like word is not swallowed by the huge Like list).
-_TIE_ORDER = (emotions.ANGRY, emotions.SAD, emotions.HAPPY, emotions.DISGUST, emotions.LIKE)
+TIE_ORDER = (emotions.ANGRY, emotions.SAD, emotions.HAPPY, emotions.DISGUST, emotions.LIKE)
 
 
 class LexiconClassifier:
@@ -24,6 +24,11 @@ class LexiconClassifier:
         lex = lexicon_lib.load_lexicon(lexicon_path)
         self._classes = {e: lex[e] for e in emotions.GENERATED}
 
+    @property
+    def classes(self):
+        """{emotion id: frozenset of words} of the five voting classes."""
+        return dict(self._classes)
+
     def get_config(self):
         return {"lexicon_path": self.lexicon_path}
 
@@ -33,7 +38,7 @@ class LexiconClassifier:
 
     def predict_tokens(self, tokens):
         counts = self.counts(tokens)
-        best = max(_TIE_ORDER, key=lambda e: (counts[e], -_TIE_ORDER.index(e)))
+        best = max(TIE_ORDER, key=lambda e: (counts[e], -TIE_ORDER.index(e)))
         return best if counts[best] > 0 else emotions.OTHER
 
     def predict(self, texts):

@@ -21,6 +21,7 @@ import time
 
 from ecm_tf import emotions
 from ecm_tf import io_utils
+from ecm_tf.data import interaction
 from ecm_tf.data import builtin
 from ecm_tf.data import ememory
 from ecm_tf.data import readers
@@ -92,9 +93,11 @@ def _drop_reason(post, resp, cfg):
     return None
 
 
-def _label(pairs, tokens, cfg):
-    """Response emotion per pair: the file label, else the classifier's. Returns (labels, label counts)."""
-    labels = [p.response_emotion for p in pairs]
+def _label(pairs, tokens, cfg, side="response"):
+    """Emotion per pair of one side ("response" or "post"): the file label, else the classifier's.
+    Returns (labels, label counts)."""
+    index = 1 if side == "response" else 0
+    labels = [getattr(p, f"{side}_emotion") for p in pairs]
     todo = [i for i, e in enumerate(labels) if e is None]
     counts = {"file": len(labels) - len(todo)}
     if not todo:
@@ -105,17 +108,17 @@ def _label(pairs, tokens, cfg):
 
         clf = LexiconClassifier(cfg.ememory_words)
         if cfg.token_level == "word":
-            predicted = [clf.predict_tokens(tokens[i][1]) for i in todo]
+            predicted = [clf.predict_tokens(tokens[i][index]) for i in todo]
         else:
-            predicted = clf.predict([pairs[i].response for i in todo])
+            predicted = clf.predict([getattr(pairs[i], side) for i in todo])
         counts["lexicon_classifier"] = len(todo)
     else:
         if not os.path.isdir(source):
             raise InputError(f"--label_source={source}: expected 'auto' or a trained classifier folder")
         from ecm_tf.classifier import predictor
 
-        _progress(f"labelling {len(todo)} responses with the classifier in {source}")
-        predicted = predictor.load_classifier(source).predict([pairs[i].response for i in todo])
+        _progress(f"labelling {len(todo)} {side}s with the classifier in {source}")
+        predicted = predictor.load_classifier(source).predict([getattr(pairs[i], side) for i in todo])
         counts["classifier"] = len(todo)
     for i, e in zip(todo, predicted):
         labels[i] = int(e)
@@ -155,8 +158,10 @@ def _prepare_split(pairs, cfg, done_before, total):
     """Tokenises, labels and filters one split. Returns (records, dropped counts, label counts)."""
     tokens = _tokenize_pairs(pairs, cfg.token_level, done_before, total)
     labels, label_counts = _label(pairs, tokens, cfg)
+    # Post emotions too (for the emotion-interaction table that --emotion=auto chooses from).
+    post_labels, _ = _label(pairs, tokens, cfg, side="post")
     records, dropped = [], collections.Counter()
-    for p, (post, resp), emotion in zip(pairs, tokens, labels):
+    for p, (post, resp), emotion, post_emotion in zip(pairs, tokens, labels, post_labels):
         reason = _drop_reason(post, resp, cfg)
         if reason:
             dropped[reason] += 1
@@ -165,7 +170,7 @@ def _prepare_split(pairs, cfg, done_before, total):
             "post_tokens": post,
             "response_tokens": resp,
             "emotion": emotion,
-            "post_emotion": -1 if p.post_emotion is None else p.post_emotion,
+            "post_emotion": post_emotion,
             "post_text": " ".join(post),
             "response_text": " ".join(resp),
         })
@@ -274,6 +279,7 @@ def prepare(cfg):
         "seconds": round(time.time() - start, 2),
     }
     io_utils.write_json(os.path.join(out_dir, STATS_FILE), stats)
+    interaction.save(out_dir, [(r["post_emotion"], r["emotion"]) for r in records["train"]])
     cfg.save(out_dir)
     return stats
 

@@ -54,15 +54,32 @@ def read_posts(path):
     return posts
 
 
-def records(token_lists, emotion_ids, results):
-    """JSON-able dicts in input order: post x emotion."""
+def records(token_lists, plan, results):
+    """JSON-able dicts in input order: per post, its (emotion id, extra fields) of `plan`."""
     for i, tokens in enumerate(token_lists):
-        for e in emotion_ids:
+        for e, extra in plan[i]:
             cands = results[(i, e)]
             best_text, best_score = (" ".join(cands[0][0]), cands[0][1]) if cands else ("", float("-inf"))
-            yield {"post": " ".join(tokens), "emotion": emotions.NAMES[e], "response": best_text,
+            yield {"post": " ".join(tokens), "emotion": emotions.NAMES[e], **extra, "response": best_text,
                    "score": round(best_score, 4),
                    "responses": [{"response": " ".join(t), "score": round(s, 4)} for t, s in cands]}
+
+
+def is_auto(value):
+    return str(value).strip().lower() == "auto"
+
+
+def plan_emotions(cfg, token_lists, data_dir):
+    """Per post, [(emotion id, extra record fields)]: --emotion's list for every post, or with
+    --emotion=auto the chosen emotions, with the detected post emotion named."""
+    if not is_auto(cfg.emotion):
+        emotion_ids = emotion_list(cfg.emotion)
+        return [[(e, {}) for e in emotion_ids] for _ in token_lists]
+    from ecm_tf.classifier.auto_emotion import AutoEmotion
+
+    chooser = AutoEmotion.load(cfg.classifier_dir, data_dir, cfg.auto_emotion_top_k)
+    return [[(e, {"post_emotion": emotions.NAMES[post_e], "emotion_choice": "auto"}) for e in chosen]
+            for post_e, chosen in chooser.choose(token_lists)]
 
 
 def _progress(done, total):
@@ -77,17 +94,21 @@ def run(cfg):
         from ecm_tf.cerg import decode as cerg_decode
 
         return cerg_decode.run(cfg)
-    emotion_ids = emotion_list(cfg.emotion)
+    if not is_auto(cfg.emotion):
+        emotion_list(cfg.emotion)  # a bad --emotion fails before anything is loaded
     posts = read_posts(cfg.input)
     settings = model_config(cfg)
     token_lists = [post_tokens(text, settings, where) for where, text in posts]
     decoder, model_cfg = load_decoder(cfg)
-    results = decoder.decode(token_lists, emotion_ids, progress=_progress if cfg.output else None)
-    lines = [json.dumps(r, ensure_ascii=False) for r in records(token_lists, emotion_ids, results)]
+    plan = plan_emotions(cfg, token_lists, model_cfg.data_dir)
+    jobs = [(i, e) for i, row in enumerate(plan) for e, _ in row]
+    results = decoder.decode_pairs(token_lists, jobs, progress=_progress if cfg.output else None)
+    lines = [json.dumps(r, ensure_ascii=False) for r in records(token_lists, plan, results)]
     if cfg.output:
         with io_utils.atomic_open(cfg.output) as f:
             f.write("\n".join(lines) + "\n")
         model_cfg.save(os.path.dirname(os.path.abspath(cfg.output)), os.path.basename(cfg.output) + ".config.json")
-        print(f"{len(lines)} responses ({len(posts)} posts x {len(emotion_ids)} emotions) -> {cfg.output}")
+        per_post = "auto" if is_auto(cfg.emotion) else len(plan[0])
+        print(f"{len(lines)} responses ({len(posts)} posts x {per_post} emotions) -> {cfg.output}")
     else:
         print("\n".join(lines))

@@ -142,7 +142,12 @@ class Decoder:
         Returns:
           dict (post index, emotion id) -> [(response tokens, score)], best first.
         """
-        jobs = [(i, e) for i, toks in enumerate(token_lists) for e in emotion_ids]
+        return self.decode_pairs(token_lists, [(i, e) for i in range(len(token_lists)) for e in emotion_ids], progress)
+
+    def decode_pairs(self, token_lists, jobs, progress=None):
+        """The (post index, emotion id) pairs `jobs` only (e.g. one chosen emotion per post), batched
+        across posts and emotions; returns the same dict as `decode`."""
+        jobs = list(jobs)
         jobs.sort(key=lambda j: self.max_len(len(token_lists[j[0]])))
         per_batch = max(1, ROWS_PER_BATCH // self.beam)
         results = {}

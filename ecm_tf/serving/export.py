@@ -15,12 +15,14 @@ or --max_decode_len. The folder is written beside its final name and renamed whe
 import tensorflow as tf
 
 from ecm_tf import config
+from ecm_tf import emotions as emotion_lib
 from ecm_tf import saved_models
 from ecm_tf.data import pipeline
 from ecm_tf.data.vocab import EOS_ID, PAD_ID, UNK_ID
 from ecm_tf.decoding.decode import load_decoder
 from ecm_tf.decoding.decoder import search
 from ecm_tf.errors import InputError
+from ecm_tf.serving.graph_auto_emotion import AUTO_ID, GraphAutoEmotion
 
 
 class ServingModule(tf.Module):
@@ -30,9 +32,11 @@ class ServingModule(tf.Module):
       model: ECMModel with restored weights.
       cfg: model Config (decoder, beam_size, top_k, max_decode_len, max_post_len, bucket_boundaries).
       post_vocab, response_vocab: ecm_tf.data.vocab.Vocab.
+      auto: optional GraphAutoEmotion: accept emotions=["auto"] (the response emotion chosen from
+        the post's, as --emotion=auto does with the lexicon classifier).
     """
 
-    def __init__(self, model, cfg, post_vocab, response_vocab):
+    def __init__(self, model, cfg, post_vocab, response_vocab, auto=None):
         super().__init__(name="ecm_serving")
         self.weights = saved_models.model_variables(model)  # plain tf.Variables (see saved_models)
         self._model = saved_models.Untracked(model)
@@ -44,7 +48,9 @@ class ServingModule(tf.Module):
         self.bounds = tf.constant(pipeline.boundaries(cfg), tf.int32)
         words = post_vocab.word_list
         self.post_table = saved_models.string_table(words, range(len(words)), UNK_ID)
-        self.emotion_table = saved_models.emotion_table()
+        self.auto = auto
+        self.emotion_table = saved_models.emotion_table({"auto": AUTO_ID} if auto else None)
+        self.emotion_names = tf.constant(emotion_lib.NAMES)
         self.response_words = tf.constant(response_vocab.word_list)
         self.vocab_sizes = tf.constant([len(post_vocab), len(response_vocab)], tf.int32)
 
@@ -73,14 +79,22 @@ class ServingModule(tf.Module):
         post = ids.to_tensor(default_value=PAD_ID)  # [B, Tp]
         post_len = tf.cast(ids.row_lengths(), tf.int32)  # [B]
         tf.debugging.assert_positive(post_len, message="empty post")
-        emotion = saved_models.emotion_ids(self.emotion_table, emotions)  # [B]
+        requested = self.emotion_table.lookup(tf.strings.lower(tf.strings.strip(emotions)))  # [B]
+        if self.auto is not None:
+            post_emotion = self.auto.post_emotions(tokens)  # [B], the lexicon classifier
+            requested = self.auto.resolve(requested, post_emotion)
+        else:
+            post_emotion = tf.fill(tf.shape(requested), -1)
+        emotion = saved_models.emotion_ids(self.emotion_table, emotions, requested)  # [B], unknown names refused
         out = self.decode_ids(post, post_len, emotion)
         words = tf.gather(self.response_words, out["ids"])  # [B, K, T]
         keep = tf.logical_and(tf.not_equal(out["ids"], PAD_ID), tf.not_equal(out["ids"], EOS_ID))
         words = tf.where(keep, words, "")
         responses = tf.strings.strip(tf.strings.regex_replace(tf.strings.reduce_join(words, axis=-1, separator=" "),
                                                               " +", " "))
-        return {"responses": responses, "scores": out["scores"]}
+        return {"responses": responses, "scores": out["scores"], "emotions": tf.gather(self.emotion_names, emotion),
+                "post_emotions": tf.gather(tf.concat([self.emotion_names, [""]], 0),
+                                           tf.where(post_emotion < 0, emotion_lib.NUM_EMOTIONS, post_emotion))}
 
 
 def export(module, export_dir):
@@ -88,6 +102,16 @@ def export(module, export_dir):
     return saved_models.write(module, export_dir, {
         "serving_default": module.serve.get_concrete_function(),
         "decode_ids": module.decode_ids.get_concrete_function()})
+
+
+def graph_auto_emotion(data_dir):
+    """The GraphAutoEmotion of a training data folder (DUTIR lexicon, its interaction table)."""
+    from ecm_tf.classifier.lexicon import LexiconClassifier
+    from ecm_tf.data import interaction
+
+    lexicon = LexiconClassifier()
+    counts = interaction.load(data_dir, lambda texts: [lexicon.predict_tokens(t.split()) for t in texts])
+    return GraphAutoEmotion(lexicon.classes, interaction.best_per_post_emotion(counts))
 
 
 def run(cfg):
@@ -103,7 +127,8 @@ def run(cfg):
               f"inside; the BM25 rerank stays in CergPredictor)")
         return
     decoder, model_cfg = load_decoder(cfg)
-    module = ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
+    module = ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab,
+                           auto=graph_auto_emotion(model_cfg.data_dir))
     path = export(module, cfg.export_dir)
     print(f"exported {cfg.model_dir} -> {path} ({saved_models.size_mb(path):.1f} MB; beam {module.beam}, "
           f"top {module.top_k})")

@@ -1,0 +1,98 @@
+"""`--emotion=auto`: the interaction table's choice, prep's interaction.json, decode and chat, and
+the SavedModel's in-graph lexicon classifier (same answers as the Python one, under TF Serving's
+session loader)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import assert_loaders_agree, load_both_ways, run_cli
+from ecm_tf import config
+from ecm_tf import emotions as E
+from ecm_tf.classifier.lexicon import LexiconClassifier
+from ecm_tf.data import interaction
+from ecm_tf.decoding import decode as decode_lib
+from ecm_tf.serving import export as export_lib
+from test_decoding_decode import FIXTURE, make_model_dir
+
+
+def test_choose_by_hand():
+    counts = np.zeros((6, 6), np.int64)
+    counts[E.SAD] = [50, 3, 9, 0, 1, 9]  # Other is never chosen; Sad and Happy tie at 9 -> lower id (Sad)
+    counts[E.ANGRY, E.DISGUST] = 2
+    assert interaction.choose(counts, E.SAD) == [E.SAD]
+    assert interaction.choose(counts, E.SAD, 3) == [E.SAD, E.HAPPY, E.LIKE]
+    assert interaction.choose(counts, E.ANGRY) == [E.DISGUST]
+    # No pairs for Like posts: the corpus's response emotions (Sad 9, Happy 9, Like 3, Disgust 2, Angry 1).
+    assert interaction.choose(counts, E.LIKE, 2) == [E.SAD, E.HAPPY]
+    assert interaction.best_per_post_emotion(counts)[E.ANGRY] == E.DISGUST
+
+
+def test_prep_writes_the_interaction_table(tmp_path):
+    corpus = tmp_path / "pairs.tsv"
+    rows = [("我 今天 很 难过", "别 难过 了", "2"), ("今天 真 开心", "我 也 很 开心", "5"),
+            ("我 今天 很 难过", "抱抱 你", "2"), ("明天 去 上班", "好 的", "0")] * 3
+    corpus.write_text("".join(f"{p}\t{r}\t{e}\n" for p, r, e in rows), encoding="utf-8")
+    out = tmp_path / "data"
+    proc = run_cli("--mode=prep", f"--input={corpus}", "--input_format=tsv", f"--output_dir={out}",
+                   "--dev_fraction=0", "--num_shards=1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = json.loads((out / interaction.FILE).read_text(encoding="utf-8"))
+    lexicon = LexiconClassifier()
+    expected = np.zeros((6, 6), np.int64)
+    for p, _, e in rows:
+        expected[lexicon.predict_tokens(p.split()), int(e)] += 1
+    assert table["counts"] == expected.tolist() and table["pairs"] == len(rows)
+    assert interaction.load(str(out)).tolist() == expected.tolist()
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("auto") / "model"
+    make_model_dir(folder)
+    return folder
+
+
+POSTS = ["我 今天 很 难过", "今天 真 开心", "明天 去 上班", "愤怒 喜欢"]  # the last: one Angry and one Like word
+
+
+def _expected_choices(data_dir):
+    lexicon = LexiconClassifier()
+    counts = interaction.load(str(data_dir), lambda texts: [lexicon.predict_tokens(t.split()) for t in texts])
+    return [(lexicon.predict_tokens(p.split()), interaction.choose(counts, lexicon.predict_tokens(p.split()))[0])
+            for p in POSTS]
+
+
+def test_decode_auto_names_the_post_emotion_and_the_choice(model_dir, tmp_path):
+    posts = tmp_path / "posts.txt"
+    posts.write_text("\n".join(POSTS) + "\n", encoding="utf-8")
+    proc = run_cli("--mode=decode", f"--model_dir={model_dir}", f"--input={posts}", "--emotion=auto",
+                   f"--classifier_dir={tmp_path / 'none'}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "DUTIR lexicon classifier" in proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    expected = _expected_choices(FIXTURE)
+    assert [(r["post_emotion"], r["emotion"]) for r in rows] == [(E.NAMES[p], E.NAMES[c]) for p, c in expected]
+    assert expected[0][0] == E.SAD and expected[3][0] == E.ANGRY  # the tie goes to the rarer class
+    two = run_cli("--mode=decode", f"--model_dir={model_dir}", f"--input={posts}", "--emotion=auto",
+                  "--auto_emotion_top_k=2", f"--classifier_dir={tmp_path / 'none'}")
+    assert len([l for l in two.stdout.splitlines() if l.startswith("{")]) == 2 * len(POSTS)
+
+
+def test_saved_model_auto_matches_python_under_the_session_loader(model_dir, tmp_path):
+    cfg = config.defaults().replace(model_dir=str(model_dir), beam_size=4, top_k=3)
+    decoder, model_cfg = decode_lib.load_decoder(cfg)
+    module = export_lib.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab,
+                                      auto=export_lib.graph_auto_emotion(str(FIXTURE)))
+    path = export_lib.export(module, str(tmp_path / "export"))
+    both = load_both_ways(path, "serving_default", {"posts": POSTS + [POSTS[0]],
+                                                    "emotions": ["auto"] * len(POSTS) + ["Happy"]})
+    assert_loaders_agree(both)
+    served = both["session"]
+    expected = _expected_choices(FIXTURE)
+    assert served["post_emotions"] == [E.NAMES[p] for p, _ in expected] + ["Sad"]
+    assert served["emotions"] == [E.NAMES[c] for _, c in expected] + ["Happy"]
+    for i, (post, (_, chosen)) in enumerate(zip(POSTS, expected)):
+        best = decoder.decode([post.split()], [chosen])[(0, chosen)]
+        assert served["responses"][i] == [" ".join(t) for t, _ in best]

@@ -96,3 +96,18 @@ def test_saved_model_auto_matches_python_under_the_session_loader(model_dir, tmp
     for i, (post, (_, chosen)) in enumerate(zip(POSTS, expected)):
         best = decoder.decode([post.split()], [chosen])[(0, chosen)]
         assert served["responses"][i] == [" ".join(t) for t, _ in best]
+
+
+def test_eval_auto_decodes_each_post_with_its_chosen_emotion(model_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(model_dir, folder)
+    proc = run_cli("--mode=eval", f"--model_dir={folder}", "--emotion=auto", f"--classifier_dir={tmp_path / 'none'}",
+                   "--beam_size=2")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((folder / "eval.json").read_text(encoding="utf-8"))
+    generated = {k: v for k, v in report["generation"].items() if k != "Overall"}
+    assert sum(v["responses"] for v in generated.values()) == report["posts"]  # one chosen emotion per post
+    assert report["generation"]["Overall"]["responses"] == report["posts"]
+    assert "--emotion=auto" in report["emotions"] and "--emotion=auto chose" in proc.stdout

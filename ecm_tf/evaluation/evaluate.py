@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from ecm_tf import emotions
 from ecm_tf import io_utils
+from ecm_tf.data import interaction
 from ecm_tf.data import pipeline
 from ecm_tf.data import tfrecords
 from ecm_tf.decoding.decode import load_decoder
@@ -72,8 +73,9 @@ def load_emotion_classifier(classifier_dir):
     return LexiconClassifier(), "lexicon (fallback)"
 
 
-def generation_metrics(decoder, posts, classifier):
-    """Emotion accuracy and distinct-n per generated emotion and overall."""
+def generation_metrics(decoder, posts, classifier, chooser=None):
+    """Emotion accuracy and distinct-n per generated emotion and overall: every post x the five
+    emotions, or with `chooser` (an AutoEmotion, --emotion=auto) every post x its chosen emotion(s)."""
     token_lists = [p.split() for p in posts]
     last = [time.time()]
 
@@ -82,13 +84,19 @@ def generation_metrics(decoder, posts, classifier):
             last[0] = time.time()
             print(f"decoded {done}/{total} (post, emotion) pairs", file=sys.stderr, flush=True)
 
-    results = decoder.decode(token_lists, list(emotions.GENERATED), progress=progress)
+    if chooser is None:
+        jobs = [(i, e) for i in range(len(token_lists)) for e in emotions.GENERATED]
+    else:
+        jobs = [(i, e) for i, (_, chosen) in enumerate(chooser.choose(token_lists)) for e in chosen]
+    results = decoder.decode_pairs(token_lists, jobs, progress=progress)
     keys = sorted(results)
     responses = [results[k][0][0] if results[k] else [] for k in keys]
     predicted = classifier.predict([" ".join(r) for r in responses])
     out = {}
     for name, wanted in [(emotions.NAMES[e], (e,)) for e in emotions.GENERATED] + [("Overall", emotions.GENERATED)]:
         rows = [i for i, (_, e) in enumerate(keys) if e in wanted]
+        if not rows:
+            continue
         out[name] = {
             "emotion_accuracy": metrics.emotion_accuracy([keys[i][1] for i in rows], [predicted[i] for i in rows]),
             "distinct_1": metrics.distinct_n([responses[i] for i in rows], 1),
@@ -100,7 +108,8 @@ def generation_metrics(decoder, posts, classifier):
 
 def markdown(report):
     lines = [f"Evaluation of `{report['model_dir']}` on the {report['split']} split "
-             f"({report['examples']} pairs, {report['posts']} posts x 5 emotions; classifier: {report['classifier']}; "
+             f"({report['examples']} pairs, {report['posts']} posts x {report.get('emotions', '5 emotions')}; "
+             f"classifier: {report['classifier']}; "
              f"decoder: {report['decoder']})", "",
              "perplexity: exp(mean over responses of the per-response mean NLL), as the original release "
              "reports it; perplexity (token): exp(total NLL / total tokens)", "",
@@ -126,12 +135,19 @@ def run(cfg):
     if 0 < cfg.eval_posts < len(posts):
         posts = sorted(random.Random(cfg.seed).sample(posts, cfg.eval_posts))
     ppl, ppl_token = perplexities(decoder.model, model_cfg, data_dir, split)
+    chooser = None
+    if str(cfg.emotion).strip().lower() == "auto":
+        from ecm_tf.classifier.auto_emotion import AutoEmotion
+
+        chooser = AutoEmotion(classifier, None, cfg.auto_emotion_top_k)
+        chooser.counts = interaction.load(data_dir, lambda texts: chooser.post_emotions([t.split() for t in texts]))
     report = {
         "model_dir": cfg.model_dir, "data_dir": data_dir, "split": split, "examples": len(examples),
         "posts": len(posts), "classifier": classifier_name,
+        **({"emotions": f"the emotion --emotion=auto chose (top {cfg.auto_emotion_top_k})"} if chooser else {}),
         "decoder": f"{model_cfg.decoder} {decoder.beam}",
         "perplexity": ppl, "perplexity_token": ppl_token,
-        "generation": generation_metrics(decoder, posts, classifier),
+        "generation": generation_metrics(decoder, posts, classifier, chooser),
     }
     io_utils.write_json(os.path.join(cfg.model_dir, "eval.json"), report)
     table = markdown(report)

@@ -118,3 +118,23 @@ def test_failed_save_leaves_nothing(tmp_path):
     with pytest.raises(Exception):
         saved_models.write(Broken(), str(tmp_path / "export"), {})
     assert not (tmp_path / "export").exists() or os.listdir(tmp_path / "export") == []
+
+
+def test_max_decode_len_and_code_mode_padding_match_the_decoder(tmp_path):
+    """--max_decode_len=N gives N response tokens in the export as in decode, and a code-mode model
+    (the encoder reads the PAD positions) gets its posts padded to the bucket size as in decode."""
+    from ecm_tf.decoding.decoder import Decoder
+
+    make_model_dir(tmp_path / "model", encoder_input="code", gru_cell="code")
+    cfg = config.defaults().replace(model_dir=str(tmp_path / "model"), beam_size=3, top_k=2)
+    decoder, model_cfg = decode_lib.load_decoder(cfg)
+    model_cfg = model_cfg.replace(max_decode_len=3)
+    short = Decoder(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
+    module = export_lib.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
+    path = export_lib.export(module, str(tmp_path / "export"))
+    both = load_both_ways(path, "serving_default", {"posts": POSTS[:2], "emotions": ["Sad", "Happy"]})
+    assert_loaders_agree(both)
+    for i, (post, e) in enumerate(zip(POSTS[:2], [2, 5])):
+        expected = short.decode([post.split()], [e])[(0, e)]
+        assert both["session"]["responses"][i] == [" ".join(t) for t, _ in expected]
+        np.testing.assert_allclose(both["session"]["scores"][i], [s for _, s in expected], rtol=1e-4)

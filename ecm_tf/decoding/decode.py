@@ -7,7 +7,8 @@
 Each output line: {"post", "emotion", "response", "score", "responses": [{"response", "score"}]}
 with the top_k candidates best first ("response"/"score" repeat the best). Responses are
 space-joined tokens. The beam search follows the original code (decoding/beam_search.py); the
-maximum response length is the post's bucket size (12/16/20/30) unless --max_decode_len is set.
+maximum response length is the post's bucket size D less the --bucket_lengths offset (the original:
+D - 1 tokens, EOS included) unless --max_decode_len is set.
 """
 
 import json

@@ -8,8 +8,8 @@ Signatures (tf.Module + tf.saved_model.save, no XLA so stock TF Serving runs it)
     scores tf.float32 [B, K] (cumulative log-probability; -inf marks an empty slot).
   decode_ids: post int32 [B, Tp] (0-padded post ids), post_len int32 [B], emotion int32 [B]
     -> ids int32 [B, K, T], scores float32 [B, K], lengths int32 [B, K].
-Each post's maximum response length is its bucket size (12/16/20/30), as in --mode=decode,
-or --max_decode_len. The folder is written beside its final name and renamed when complete.
+Each post's maximum response length follows --mode=decode: its bucket size D less the
+--bucket_lengths rule's offset (the original: D - 1 tokens, EOS included), or --max_decode_len. The folder is written beside its final name and renamed when complete.
 """
 
 import tensorflow as tf
@@ -20,7 +20,7 @@ from ecm_tf import saved_models
 from ecm_tf.data import pipeline
 from ecm_tf.data.vocab import EOS_ID, PAD_ID, UNK_ID
 from ecm_tf.decoding.decode import load_decoder
-from ecm_tf.decoding.decoder import search
+from ecm_tf.decoding.decoder import length_offset, search
 from ecm_tf.errors import InputError
 from ecm_tf.serving.graph_auto_emotion import AUTO_ID, GraphAutoEmotion
 
@@ -44,7 +44,8 @@ class ServingModule(tf.Module):
         self.top_k = 1 if cfg.decoder == "greedy" else min(cfg.top_k, cfg.beam_size)
         self.decoder = cfg.decoder
         self.max_post_tokens = cfg.max_post_len - 1
-        self.max_decode_len = cfg.max_decode_len
+        # As Decoder.max_len: --max_decode_len=N means N response tokens (EOS included), whatever the rule.
+        self.max_decode_len = cfg.max_decode_len + length_offset(cfg) if cfg.max_decode_len else 0
         self.bounds = tf.constant(pipeline.boundaries(cfg), tf.int32)
         words = post_vocab.word_list
         self.post_table = saved_models.string_table(words, range(len(words)), UNK_ID)
@@ -54,12 +55,16 @@ class ServingModule(tf.Module):
         self.response_words = tf.constant(response_vocab.word_list)
         self.vocab_sizes = tf.constant([len(post_vocab), len(response_vocab)], tf.int32)
 
-    def _max_len(self, post_len):
+    def _bucket(self, post_len):
         """Bucket size per post: the smallest boundary larger than its length (else the last)."""
-        if self.max_decode_len:
-            return tf.fill(tf.shape(post_len), self.max_decode_len)
         index = tf.reduce_sum(tf.cast(self.bounds[None, :] <= post_len[:, None], tf.int32), axis=1)  # [B]
         return tf.gather(self.bounds, tf.minimum(index, tf.size(self.bounds) - 1))
+
+    def _max_len(self, post_len):
+        """The decoder size per post (search applies the --bucket_lengths rule to it)."""
+        if self.max_decode_len:
+            return tf.fill(tf.shape(post_len), self.max_decode_len)
+        return self._bucket(post_len)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
                                   tf.TensorSpec([None], tf.int32)])
@@ -78,6 +83,11 @@ class ServingModule(tf.Module):
         ids = tf.where(tf.equal(ids, UNK_ID), normalised, ids)
         post = ids.to_tensor(default_value=PAD_ID)  # [B, Tp]
         post_len = tf.cast(ids.row_lengths(), tf.int32)  # [B]
+        # Padded to the bucket size of the longest post, as Decoder.decode_ids does (code-mode encoders
+        # read the PAD positions; a request mixing buckets pads all posts to the largest one).
+        longest = tf.reduce_max(post_len)
+        width = tf.maximum(longest, self._bucket(tf.reshape(longest, [1]))[0])
+        post = tf.pad(post, [[0, 0], [0, width - tf.shape(post)[1]]], constant_values=PAD_ID)  # [B, width]
         tf.debugging.assert_positive(post_len, message="empty post")
         requested = self.emotion_table.lookup(tf.strings.lower(tf.strings.strip(emotions)))  # [B]
         if self.auto is not None:

@@ -31,7 +31,16 @@ class AutoEmotion:
         self.top_k = int(top_k)
 
     @classmethod
+    def for_data(cls, classifier, data_dir, top_k=1):
+        """The chooser of `classifier` over the interaction table of a prep folder (interaction.load;
+        posts prep did not label are labelled with `classifier`)."""
+        chooser = cls(classifier, None, top_k)
+        chooser.counts = interaction.load(data_dir, lambda texts: chooser.post_emotions([t.split() for t in texts]))
+        return chooser
+
+    @classmethod
     def load(cls, classifier_dir, data_dir, top_k=1):
+        """for_data with the classifier of `classifier_dir`, or the lexicon one (said once) without it."""
         if classifier_dir and os.path.isdir(classifier_dir):
             from ecm_tf.classifier import predictor
 
@@ -40,9 +49,7 @@ class AutoEmotion:
             print(f"--classifier_dir={classifier_dir}: no such folder; --emotion=auto detects the post emotion "
                   f"with the DUTIR lexicon classifier", file=sys.stderr, flush=True)
             classifier = LexiconClassifier()
-        chooser = cls(classifier, None, top_k)
-        chooser.counts = interaction.load(data_dir, lambda texts: chooser.post_emotions([t.split() for t in texts]))
-        return chooser
+        return cls.for_data(classifier, data_dir, top_k)
 
     def post_emotions(self, token_lists):
         """Detected emotion id per post (token lists, as the model reads them)."""

@@ -25,7 +25,6 @@ import tensorflow as tf
 
 from ecm_tf import emotions
 from ecm_tf import io_utils
-from ecm_tf.data import interaction
 from ecm_tf.data import pipeline
 from ecm_tf.data import tfrecords
 from ecm_tf.decoding.decode import load_decoder
@@ -139,8 +138,7 @@ def run(cfg):
     if str(cfg.emotion).strip().lower() == "auto":
         from ecm_tf.classifier.auto_emotion import AutoEmotion
 
-        chooser = AutoEmotion(classifier, None, cfg.auto_emotion_top_k)
-        chooser.counts = interaction.load(data_dir, lambda texts: chooser.post_emotions([t.split() for t in texts]))
+        chooser = AutoEmotion.for_data(classifier, data_dir, cfg.auto_emotion_top_k)
     report = {
         "model_dir": cfg.model_dir, "data_dir": data_dir, "split": split, "examples": len(examples),
         "posts": len(posts), "classifier": classifier_name,

@@ -199,10 +199,15 @@ def check_compatible(model, saved, where):
 def restore(model, model_dir):
     """Restores the latest checkpoint of a training folder into `model` (built by build_model).
 
-    Raises InputError for a missing checkpoint, a different variant or a vocabulary-size mismatch.
+    Raises InputError for a missing checkpoint, a different variant, a vocabulary-size mismatch or a
+    vocabulary other than the one trained with (data/fingerprint.py).
     Returns the checkpoint prefix.
     """
-    check_compatible(model, saved_config(model_dir), f"--model_dir={model_dir}")
+    from ecm_tf.data import fingerprint
+
+    saved = saved_config(model_dir)
+    fingerprint.check(saved, model.cfg.data_dir, model_dir)  # the same words behind the ids
+    check_compatible(model, saved, f"--model_dir={model_dir}")
     prefix = latest_checkpoint(model_dir)
     return checkpoints.restore_matched(prefix, f"--model_dir={model_dir}", model=model)
 
@@ -212,11 +217,8 @@ def load(cfg, model_dir=None):
     its latest checkpoint (verified whole first)."""
     from ecm_tf import config
 
-    from ecm_tf.data import fingerprint
-
     model_dir = model_dir or cfg.model_dir
     cfg = config.load_model_config(cfg, model_dir)
-    fingerprint.check(saved_config(model_dir), cfg.data_dir, model_dir)
     model = build_model(cfg, cfg.data_dir)
     prefix = restore(model, model_dir)  # checks the saved settings against the model first
     return model, cfg, prefix

@@ -116,12 +116,12 @@ def export(module, export_dir):
 
 def graph_auto_emotion(data_dir):
     """The GraphAutoEmotion of a training data folder (DUTIR lexicon, its interaction table)."""
+    from ecm_tf.classifier.auto_emotion import AutoEmotion
     from ecm_tf.classifier.lexicon import LexiconClassifier
     from ecm_tf.data import interaction
 
-    lexicon = LexiconClassifier()
-    counts = interaction.load(data_dir, lambda texts: [lexicon.predict_tokens(t.split()) for t in texts])
-    return GraphAutoEmotion(lexicon.classes, interaction.best_per_post_emotion(counts))
+    chooser = AutoEmotion.for_data(LexiconClassifier(), data_dir)
+    return GraphAutoEmotion(chooser.classifier.classes, interaction.best_per_post_emotion(chooser.counts))
 
 
 def run(cfg):

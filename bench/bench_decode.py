@@ -37,9 +37,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402
 
 from bench import common  # noqa: E402
+from ecm_tf import flags as ecm_flags  # noqa: E402
 from ecm_tf import config  # noqa: E402
-from ecm_tf.decoding.beam_search import beam_search, tile_beam  # noqa: E402
-from ecm_tf.models import ecm_model  # noqa: E402
+from ecm_tf.data import vocab  # noqa: E402
+from ecm_tf.samplers.beam_search import beam_search, tile_beam  # noqa: E402
+from ecm_tf.models.ecm import ecm_model  # noqa: E402
 
 VOCAB, BEAM, POST_LEN, MAX_LEN = 40000, 20, 10, 12
 # Per-step kernels are decoder-side; the attention key projection is computed once per post.
@@ -79,23 +81,24 @@ def make_decode(model, jit=False):
         encoded = model.encode(post, tf.fill([batch], tf.shape(post)[1]))
         state = model.initial_state(encoded, emotion)
         memory = tile_beam({k: encoded[k] for k in ("values", "keys", "mask")}, BEAM)
-        tiled_emotion = tile_beam(emotion, BEAM)
+        model_step = model.step_fn(memory, tile_beam(emotion, BEAM))  # the served search's step
         steps.assign(0)
 
         def step_fn(ids, s):
             steps.assign_add(1)
-            return model.step(ids, s, memory, tiled_emotion)
+            return model_step(ids, s)
 
-        return beam_search(step_fn, state, batch, BEAM, MAX_LEN, top_k=5)
+        return beam_search(step_fn, state, batch, BEAM, MAX_LEN, top_k=5, start_id=vocab.GO_ID, eos_id=vocab.EOS_ID,
+                           forbidden_ids=(vocab.PAD_ID, vocab.UNK_ID), unk_id=vocab.UNK_ID)
 
     return decode, steps
 
 
 def cerg_latency(c, runs):
     """Seconds for one CERG response (beam 2, the full max_chars + 1 steps), median of `runs`."""
-    from ecm_tf.cerg import char_vocab
-    from ecm_tf.cerg.cerg_model import CergModel
-    from ecm_tf.cerg.models import FORBIDDEN_IDS
+    from ecm_tf.models.cerg import char_vocab
+    from ecm_tf.models.cerg.cerg_model import CergModel
+    from ecm_tf.models.cerg.models import FORBIDDEN_IDS
 
     model = CergModel(c["vocab_size"], c["hidden"], c["layers"], c["heads"], c["max_chars"], dropout=0.0)
     model.build()
@@ -105,7 +108,7 @@ def cerg_latency(c, runs):
     def search(emotion, post):
         return beam_search(model.step, model.initial_state(emotion, post), tf.shape(post)[0], beam, steps,
                            start_id=model.start_id, eos_id=char_vocab.EOS_ID,
-                           forbidden_ids=FORBIDDEN_IDS + (char_vocab.EOS_ID,), top_k=beam)
+                           forbidden_ids=FORBIDDEN_IDS + (char_vocab.EOS_ID,), unk_id=char_vocab.UNK_ID, top_k=beam)
 
     rng = np.random.default_rng(0)
     post = np.zeros([1, c["max_chars"]], np.int32)
@@ -130,7 +133,7 @@ def main():
     parser.add_argument("--cerg_configs", default="small,paper", help="CERG sizes to time ('' for none)")
     args = parser.parse_args()
 
-    cfg = config.defaults()  # paper sizes: embed 100, hidden 256, 2 layers, emotion 100, all components
+    cfg = ecm_flags.defaults()  # paper sizes: embed 100, hidden 256, 2 layers, emotion 100, all components
     rng = np.random.default_rng(0)
     mask = (rng.random([6, VOCAB]) < 0.02).astype(np.uint8)
     model = ecm_model.create(cfg, VOCAB, VOCAB, mask)

@@ -20,9 +20,11 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from bench import common  # noqa: E402
+from ecm_tf import flags as ecm_flags  # noqa: E402
 from ecm_tf import config  # noqa: E402
 from ecm_tf.data import builtin  # noqa: E402
 from ecm_tf.data import prep  # noqa: E402
+from ecm_tf.classifier import labeller  # noqa: E402
 
 LCCC = REPO.parent / "shared" / "data" / "lccc_toy" / "toy_train.txt"
 PAPER_VOCAB = 40000
@@ -52,10 +54,10 @@ def main():
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         src, source = _corpus(tmp, args.pairs)
-        cfg = config.defaults().replace(input=src, output_dir=os.path.join(tmp, "data"), dev_fraction=0.0,
+        cfg = ecm_flags.defaults().replace(input=src, output_dir=os.path.join(tmp, "data"), dev_fraction=0.0,
                                         vocab_size=args.vocab_size)
         start = time.perf_counter()
-        stats = prep.prepare(cfg)
+        stats = prep.prepare(cfg, labeller.for_config(cfg))
         prep_s = time.perf_counter() - start
 
         from ecm_tf.data import pipeline

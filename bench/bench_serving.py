@@ -5,8 +5,8 @@
 Builds an ECM with random weights (paper: vocabulary 40,000 words for post and response,
 embeddings 100, GRU 256 x 2 layers, emotion embedding 100, all three components; small:
 vocabulary 2,000, embeddings 16, GRU 32 x 2), wraps it with its vocabularies in the package's
-`ecm_tf.serving.export.ServingModule` (word lookup + beam search 20, top 5, inside the graph),
-saves it with `export.export` into a temporary folder and times the `serving_default` signature
+`ecm_tf.serving.serving_module.ServingModule` (word lookup + beam search 20, top 5, inside the graph),
+saves it with `serving_module.export` into a temporary folder and times the `serving_default` signature
 (posts tf.string [B], emotions tf.string [B] -> responses [B, 5], scores [B, 5]) on posts of 10
 words (bucket 12: up to 12 decoding steps), loaded two ways in this process: as TF Serving loads
 it (`saved_models.SessionModel`: the TF1 loader, restore op + main op, then Session.run) and with
@@ -35,12 +35,13 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench import common  # noqa: E402
+from ecm_tf import flags as ecm_flags  # noqa: E402
 from ecm_tf import config  # noqa: E402
 from ecm_tf import emotions  # noqa: E402
 from ecm_tf import saved_models  # noqa: E402
 from ecm_tf.data.vocab import SPECIALS, Vocab  # noqa: E402
-from ecm_tf.models import ecm_model  # noqa: E402
-from ecm_tf.serving import export  # noqa: E402
+from ecm_tf.models.ecm import ecm_model  # noqa: E402
+from ecm_tf.models.ecm import serving_module  # noqa: E402
 
 CONFIGS = {
     "paper": dict(vocab_size=40000, embed_dim=100, hidden=256, emotion_dim=100),
@@ -51,14 +52,14 @@ POST_WORDS = 10
 
 def serving_module(c):
     """ServingModule of a random-weight ECM with word vocabularies w4 .. w{V-1}."""
-    cfg = config.defaults().replace(embed_dim=c["embed_dim"], hidden=c["hidden"], emotion_dim=c["emotion_dim"],
+    cfg = ecm_flags.defaults().replace(embed_dim=c["embed_dim"], hidden=c["hidden"], emotion_dim=c["emotion_dim"],
                                     decoder="beam", beam_size=20, top_k=5, max_decode_len=0)
     v = c["vocab_size"]
     vocab = Vocab(list(SPECIALS) + [f"w{i}" for i in range(len(SPECIALS), v)])
     mask = (np.random.default_rng(0).random([emotions.NUM_EMOTIONS, v]) < 0.02).astype(np.uint8)
     mask[:, : len(SPECIALS)] = 0
     model = ecm_model.create(cfg, v, v, mask)
-    return export.ServingModule(model, cfg, vocab, vocab), cfg
+    return serving_module.ServingModule(model, cfg, vocab, vocab), cfg
 
 
 def median_call(fn, posts, emotion_names, runs):
@@ -93,7 +94,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        path = export.export(module, os.path.join(tmp, "export", "1"))
+        path = serving_module.export(module, os.path.join(tmp, "export", "1"))
         export_s = time.perf_counter() - start
         size_mb = saved_models.size_mb(path)
         start = time.perf_counter()

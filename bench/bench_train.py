@@ -28,9 +28,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench import common  # noqa: E402
+from ecm_tf import flags as ecm_flags  # noqa: E402
 from ecm_tf import config  # noqa: E402
-from ecm_tf.models import ecm_model  # noqa: E402
-from ecm_tf.training.train import Trainer  # noqa: E402
+from ecm_tf.models.ecm import ecm_model  # noqa: E402
+from ecm_tf.models.ecm.trainer import Trainer  # noqa: E402
 
 CONFIGS = {
     "paper": dict(batch_size=128, length=20, vocab_size=40000, hidden=256, embed_dim=100, emotion_dim=100),
@@ -93,7 +94,7 @@ def synthetic_batch(c, seed=0):
 
 def cerg_batch(c, seed=0):
     """Full-length character pairs as cerg/data.py to_arrays makes them: post/response [B, P], target [B, P + 1]."""
-    from ecm_tf.cerg import char_vocab
+    from ecm_tf.models.cerg import char_vocab
 
     rng = np.random.default_rng(seed)
     b, p, v = c["batch_size"], c["max_chars"], c["vocab_size"]
@@ -121,7 +122,7 @@ def timed_steps(step, batch, steps, loss_of):
 def measure(c, model_name, jit, steps):
     """(pairs/s, first step s) of Seq2Seq or ECM training at sizes `c`."""
     emb, imem, emem = MODELS[model_name]
-    cfg = config.defaults().replace(
+    cfg = ecm_flags.defaults().replace(
         hidden=c["hidden"], embed_dim=c["embed_dim"], emotion_dim=c["emotion_dim"], batch_size=c["batch_size"],
         use_emb=emb, use_imemory=imem, use_ememory=emem, jit_compile=jit, model_dir="/nonexistent")
     rng = np.random.default_rng(1)
@@ -135,9 +136,9 @@ def measure(c, model_name, jit, steps):
 
 def measure_cerg(c, jit, steps):
     """(pairs/s, first step s) of CERG training (with its substitute masked LM) at sizes `c`."""
-    from ecm_tf.cerg import train as cerg_train
+    from ecm_tf.models.cerg import trainer as cerg_train
 
-    cfg = config.defaults().replace(
+    cfg = ecm_flags.defaults().replace(
         model="cerg", cerg_layers=c["layers"], cerg_hidden=c["hidden"], cerg_heads=c["heads"],
         cerg_max_chars=c["max_chars"], batch_size=c["batch_size"], jit_compile=jit, vocab_size=c["vocab_size"],
         model_dir="/nonexistent")

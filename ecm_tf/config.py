@@ -1,8 +1,9 @@
 """A frozen snapshot of the flags: built once after parsing, saved beside every output.
 
 `Config` gives attribute access (`cfg.batch_size`) and refuses assignment. Model-defining
-settings (flags.MODEL_FLAGS) are written to `model_dir/config.json` by training and reloaded
-by eval/decode/export with `load_model_config`, so a model is always rebuilt as trained.
+settings (MODEL_SETTINGS) are written to `model_dir/config.json` by training and reloaded
+by eval/decode/export (`read_saved` once per command, then `with_model_settings`), so a model is
+always rebuilt as trained. The command line (flags.py) builds the Config: `flags.settings()`.
 """
 
 import os
@@ -49,26 +50,19 @@ class Config:
         io_utils.write_json(os.path.join(folder, name), self._values)
 
 
-def from_flags():
-    from ecm_tf import flags as ecm_flags
-
-    names = ecm_flags.defined_names()
-    return Config({n: ecm_flags.FLAGS[n].value for n in names}, [n for n in names if ecm_flags.FLAGS[n].present])
-
-
-def defaults():
-    """The flag defaults as a Config, without parsing a command line (for tests and library use)."""
-    from ecm_tf import flags as ecm_flags
-
-    return Config({n: ecm_flags.FLAGS[n].default for n in ecm_flags.defined_names()})
-
-
-def saved_model_family(model_dir):
-    """The `model` setting (ecm, cerg, pe2r) saved in model_dir/config.json; "ecm" when absent."""
-    path = os.path.join(model_dir, "config.json")
-    if not os.path.exists(path):
-        return "ecm"
-    return io_utils.read_json(path).get("model", "ecm")
+# Settings that define a trained model: saved in config.json and reloaded by eval/decode/export (the
+# command line defines them, in flags.py; this module owns the list).
+MODEL_SETTINGS = (
+    "model", "embed_dim", "hidden", "num_layers", "emotion_dim", "use_emb", "use_imemory", "use_ememory",
+    "read_gate_inputs", "write_gate_inputs", "imemory_layers", "gate_bias_init", "selector_input",
+    "selector_loss", "imemory_norm", "imemory_decay_padding", "reverse_encoder_input", "attention_mask_pad",
+    "selector_loss_weight", "imemory_loss_weight", "vocab_size", "max_post_len", "max_response_len",
+    "token_level", "data_dir", "bucket_boundaries", "cerg_layers", "cerg_hidden", "cerg_heads",
+    "cerg_max_chars", "cerg_dropout", "replace_rate", "replace_ramp_steps",
+    "classifier", "clf_vocab_size", "clf_embed_dim", "clf_hidden",
+    "loss_average", "pe2r_cell", "bucket_lengths", "encoder_input", "gru_cell", "attention_query_bias",
+    "imemory_gate_bias", "output_features",
+)
 
 
 # Model settings added by issue 14 (faithfulness), with the behaviour the package had before
@@ -86,14 +80,26 @@ def with_legacy_settings(saved):
     return {**LEGACY_MODEL_SETTINGS, **saved}
 
 
-def load_model_config(cfg, model_dir=None):
-    """Returns `cfg` with the model-defining settings replaced by those saved in model_dir/config.json
-    (settings the file predates: their earlier behaviour, LEGACY_MODEL_SETTINGS)."""
-    from ecm_tf import flags as ecm_flags
+def read_saved(model_dir, flag="--model_dir"):
+    """The dict of model_dir/config.json, read once per command (models/registry.py passes it on).
 
-    model_dir = model_dir or cfg.model_dir
+    Raises InputError naming `flag` when the folder or its config.json is missing.
+    """
+    if not os.path.isdir(model_dir):
+        raise InputError(f"{flag}={model_dir}: no such folder (train a model with --mode=train)")
     path = os.path.join(model_dir, "config.json")
     if not os.path.exists(path):
-        raise InputError(f"--model_dir={model_dir}: no config.json (is this a trained model folder?)")
-    saved = with_legacy_settings(io_utils.read_json(path))
-    return cfg.replace(**{k: saved[k] for k in ecm_flags.MODEL_FLAGS if k in saved})
+        raise InputError(f"{flag}={model_dir}: no config.json (is this a trained model folder?)")
+    return io_utils.read_json(path)
+
+
+def with_model_settings(cfg, saved):
+    """`cfg` with the model-defining settings replaced by those of a saved config dict (settings the
+    file predates: their earlier behaviour, LEGACY_MODEL_SETTINGS)."""
+    saved = with_legacy_settings(saved)
+    return cfg.replace(**{k: saved[k] for k in MODEL_SETTINGS if k in saved})
+
+
+def load_model_config(cfg, model_dir=None, flag="--model_dir"):
+    """with_model_settings(cfg, read_saved(model_dir)): cfg as the model in model_dir was trained."""
+    return with_model_settings(cfg, read_saved(model_dir or cfg.model_dir, flag))

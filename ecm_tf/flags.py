@@ -1,11 +1,14 @@
 """Every command-line flag of ecm_tf, defined in this one module.
 
 Flag files under flags/ hold one published setting each (`--flagfile=flags/ecm_paper.flags`).
-After parsing, `ecm_tf.config.from_flags()` freezes the values into a Config; nothing
+After parsing, `settings()` freezes the values into a Config; nothing
 changes a setting after that.
 """
 
 from absl import flags
+
+from ecm_tf import config
+from ecm_tf.models import registry
 
 MODES = (
     "prep", "train_classifier", "classify", "annotate", "interaction",
@@ -63,7 +66,7 @@ flags.DEFINE_float("clf_dropout", 0.3, "Classifier dropout on embeddings and the
 flags.DEFINE_enum("clf_select", "macro_f1", ["macro_f1", "accuracy"], "Dev metric that picks the classifier epoch.")
 
 # --- model (issue: ECM model family) ------------------------------------------------------
-flags.DEFINE_enum("model", "ecm", ["ecm", "cerg", "pe2r"], "Model family.")
+flags.DEFINE_enum("model", "ecm", list(registry.NAMES), "Model family (models/registry.py).")
 flags.DEFINE_integer("embed_dim", 100, "Word embedding size (paper: 100).")
 flags.DEFINE_integer("hidden", 256, "GRU units per layer (paper: 256).")
 flags.DEFINE_integer("num_layers", 2, "GRU layers in encoder and decoder (paper: 2).")
@@ -100,7 +103,6 @@ flags.DEFINE_string("init_from", "", "Seq2Seq checkpoint (dir or prefix) to init
 flags.DEFINE_string("pretrained_embeddings", "", "Word-vector text file (word v1 ... vd) for the embeddings.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"], "tf.distribute strategy.")
 flags.DEFINE_boolean("jit_compile", True, "XLA-compile the training step.")
-flags.DEFINE_boolean("mixed_precision", False, "mixed_float16 compute (GPU).")
 
 # --- decoding, evaluation, serving (issue: decode/eval/export) ----------------------------
 flags.DEFINE_enum("decoder", "beam", ["beam", "greedy"], "Decoding algorithm.")
@@ -157,23 +159,22 @@ flags.DEFINE_boolean("imemory_gate_bias", False,
 flags.DEFINE_enum("output_features", "state", ["state", "projection"],
                   "state: softmax(W_o s_t) (Eq. 4); projection: W_o W_p [s_t; c'] (the original's output projection).")
 
-# Flags that define a trained model: saved in config.json and reloaded by eval/decode/export.
-MODEL_FLAGS = (
-    "model", "embed_dim", "hidden", "num_layers", "emotion_dim", "use_emb", "use_imemory", "use_ememory",
-    "read_gate_inputs", "write_gate_inputs", "imemory_layers", "gate_bias_init", "selector_input",
-    "selector_loss", "imemory_norm", "imemory_decay_padding", "reverse_encoder_input", "attention_mask_pad",
-    "selector_loss_weight", "imemory_loss_weight", "vocab_size", "max_post_len", "max_response_len",
-    "token_level", "data_dir", "bucket_boundaries", "cerg_layers", "cerg_hidden", "cerg_heads",
-    "cerg_max_chars", "cerg_dropout", "replace_rate", "replace_ramp_steps",
-    "classifier", "clf_vocab_size", "clf_embed_dim", "clf_hidden",
-    "loss_average", "pe2r_cell", "bucket_lengths", "encoder_input", "gru_cell", "attention_query_bias",
-    "imemory_gate_bias", "output_features",
-)
 
 
 def defined_names():
     """Names of the flags this module defines (not absl's own)."""
     return sorted(f.name for f in FLAGS.get_flags_for_module(__name__))
+
+
+def settings():
+    """The parsed flags as a frozen Config (called once, after parsing, by main.py)."""
+    names = defined_names()
+    return config.Config({n: FLAGS[n].value for n in names}, [n for n in names if FLAGS[n].present])
+
+
+def defaults():
+    """The flag defaults as a Config, without parsing a command line (for tests and library use)."""
+    return config.Config({n: FLAGS[n].default for n in defined_names()})
 
 
 # --- checked at parse time: a bad value ends with one line naming the flag, before anything runs --

@@ -1,6 +1,8 @@
 """Command line: `python -m ecm_tf.main --mode=MODE [--flagfile=flags/X.flags] [...]`.
 
-Each mode lives in its own module and exposes `run(cfg)`; this file only dispatches.
+Each mode lives in its own module and exposes `run(cfg)` (or the function named after a colon);
+this file only dispatches, and composes the two modes that take a part from a higher layer
+(prep gets its labeller from classifier/labeller.py; train goes to the family's trainer).
 User errors (InputError, bad flags) print one line and exit with status 2.
 """
 
@@ -19,28 +21,36 @@ from absl import flags as absl_flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 from ecm_tf import flags as ecm_flags  # noqa: E402,F401  (defines the flags)
-from ecm_tf import config  # noqa: E402
+from ecm_tf import config  # noqa: E402,F401
 from ecm_tf.errors import InputError  # noqa: E402
 
 # mode -> module with a run(cfg) function.
 MODES = {
-    "prep": "ecm_tf.data.prep",
+    "prep": "ecm_tf.data.prep",  # run_prep below
     "train_classifier": "ecm_tf.classifier.train",
     "classify": "ecm_tf.classifier.classify",
     "annotate": "ecm_tf.classifier.annotate",
     "interaction": "ecm_tf.classifier.interaction",
-    "train": "ecm_tf.training.train",
+    "train": "ecm_tf.models.registry:train",
     "decode": "ecm_tf.decoding.decode",
     "eval": "ecm_tf.evaluation.evaluate",
     "eval_sheet": "ecm_tf.evaluation.sheets",
     "eval_score": "ecm_tf.evaluation.score",
-    "cecg_sheet": "ecm_tf.cerg.cecg_sheet",
-    "cecg_score": "ecm_tf.cerg.cecg_score",
+    "cecg_sheet": "ecm_tf.evaluation.cecg_sheet",
+    "cecg_score": "ecm_tf.evaluation.cecg_score",
     "export": "ecm_tf.serving.export",
     "client": "ecm_tf.serving.client",
     "chat": "ecm_tf.serving.chat",
 }
 assert set(MODES) == set(ecm_flags.MODES)
+
+
+def run_prep(cfg):
+    """--mode=prep: data/prep.py with the labeller of --label_source."""
+    from ecm_tf.classifier import labeller
+    from ecm_tf.data import prep
+
+    prep.run(cfg, labeller.for_config(cfg))
 
 
 def _fail(message):
@@ -51,15 +61,19 @@ def _fail(message):
 def main(argv):
     if len(argv) > 1:
         _fail(f"unexpected arguments {' '.join(argv[1:])!r} (flags take the form --name=value)")
-    cfg = config.from_flags()
+    cfg = ecm_flags.settings()
+    module_name, _, function = MODES[cfg.mode].partition(":")
     try:
-        module = importlib.import_module(MODES[cfg.mode])
+        module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
         if e.name and e.name.startswith("ecm_tf"):
             _fail(f"--mode={cfg.mode} is not available in this version ({e.name} missing)")
         raise
     try:
-        module.run(cfg)
+        if cfg.mode == "prep":
+            run_prep(cfg)
+        else:
+            getattr(module, function or "run")(cfg)
     except InputError as e:
         _fail(str(e))
     except KeyboardInterrupt:

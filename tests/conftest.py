@@ -20,6 +20,14 @@ def shared_path(*parts):
     return path
 
 
+def prepare_data(cfg):
+    """data/prep.py as --mode=prep runs it: with the labeller of --label_source."""
+    from ecm_tf.classifier import labeller
+    from ecm_tf.data import prep
+
+    return prep.prepare(cfg, labeller.for_config(cfg))
+
+
 def run_cli(*args, cwd=None, stdin=None, timeout=600):
     """Runs `python -m ecm_tf.main ARGS` and returns the CompletedProcess (text mode)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(REPO))

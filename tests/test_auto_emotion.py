@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from conftest import assert_loaders_agree, load_both_ways, run_cli
-from ecm_tf import config
+from ecm_tf.models.ecm import serving_module
+from ecm_tf.models.ecm import family as ecm_family
+from ecm_tf import flags as ecm_flags
 from ecm_tf import emotions as E
 from ecm_tf.classifier.lexicon import LexiconClassifier
 from ecm_tf.data import interaction
-from ecm_tf.decoding import decode as decode_lib
-from ecm_tf.serving import export as export_lib
 from test_decoding_decode import FIXTURE, make_model_dir
 
 
@@ -81,11 +81,11 @@ def test_decode_auto_names_the_post_emotion_and_the_choice(model_dir, tmp_path):
 
 
 def test_saved_model_auto_matches_python_under_the_session_loader(model_dir, tmp_path):
-    cfg = config.defaults().replace(model_dir=str(model_dir), beam_size=4, top_k=3)
-    decoder, model_cfg = decode_lib.load_decoder(cfg)
-    module = export_lib.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab,
-                                      auto=export_lib.graph_auto_emotion(str(FIXTURE)))
-    path = export_lib.export(module, str(tmp_path / "export"))
+    cfg = ecm_flags.defaults().replace(model_dir=str(model_dir), beam_size=4, top_k=3)
+    decoder, model_cfg = ecm_family.load_decoder(cfg)
+    module = serving_module.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab,
+                                      auto=serving_module.graph_auto_emotion(str(FIXTURE)))
+    path = serving_module.export(module, str(tmp_path / "export"))
     both = load_both_ways(path, "serving_default", {"posts": POSTS + [POSTS[0]],
                                                     "emotions": ["auto"] * len(POSTS) + ["Happy"]})
     assert_loaders_agree(both)

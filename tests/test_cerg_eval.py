@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from ecm_tf.cerg import cecg_eval
+from ecm_tf.evaluation import cecg_eval
 from ecm_tf.errors import InputError
 
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ecm_tf.cerg import char_vocab
-from ecm_tf.cerg import replacement
-from ecm_tf.cerg.attention_mask import Seq2SeqAttentionMask, seq2seq_mask
-from ecm_tf.cerg.cerg_model import CergModel
-from ecm_tf.cerg.embeddings import CergEmbeddings
+from ecm_tf.models.cerg import char_vocab
+from ecm_tf.models.cerg import replacement
+from ecm_tf.models.cerg.attention_mask import Seq2SeqAttentionMask, seq2seq_mask
+from ecm_tf.models.cerg.cerg_model import CergModel
+from ecm_tf.models.cerg.embeddings import CergEmbeddings
 
 
 def test_mask_matches_hand_written_matrix():

@@ -5,18 +5,18 @@ import numpy as np
 import tensorflow as tf
 
 from conftest import assert_loaders_agree, load_both_ways
-from ecm_tf import config
-from ecm_tf.cerg import data
-from ecm_tf.cerg import export
-from ecm_tf.cerg import train
-from ecm_tf.cerg.predictor import CergPredictor
+from ecm_tf import flags as ecm_flags
+from ecm_tf.models.cerg import data
+from ecm_tf.models.cerg import serving_module
+from ecm_tf.models.cerg import trainer
+from ecm_tf.models.cerg.predictor import CergPredictor
 
 PAIRS = [("今天天气真好", "是啊出去玩吧", 1), ("我好难过", "别难过了抱抱", 2), ("气死我了", "谁惹你生气了", 4),
          ("好开心啊", "哈哈恭喜你", 5), ("这个菜真难吃", "那就别吃了", 3), ("晚上吃什么", "吃火锅吧", 0)]
 
 
 def test_pe2r_overfits_decodes_and_reloads(tmp_path):
-    cfg = config.defaults().replace(
+    cfg = ecm_flags.defaults().replace(
         model="pe2r", model_dir=str(tmp_path), embed_dim=32, hidden=64, emotion_dim=16, cerg_max_chars=8,
         batch_size=6, max_steps=150, learning_rate=3e-3, log_every=1000, steps_per_checkpoint=1000,
         steps_per_eval=1000, jit_compile=False, vocab_size=1000, beam_size=2)

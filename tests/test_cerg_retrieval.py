@@ -2,7 +2,7 @@
 
 import pytest
 
-from ecm_tf.cerg import retrieval
+from ecm_tf.models.cerg import retrieval
 from ecm_tf.errors import InputError
 
 

@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from ecm_tf import flags as ecm_flags
 from ecm_tf import config
-from ecm_tf.cerg import cecg_sheet
-from ecm_tf.cerg import char_vocab
-from ecm_tf.cerg import data
-from ecm_tf.cerg import decode
-from ecm_tf.cerg import export
-from ecm_tf.cerg import train
-from ecm_tf.cerg.predictor import CergPredictor
+from ecm_tf.evaluation import cecg_sheet
+from ecm_tf.models.cerg import char_vocab
+from ecm_tf.models.cerg import data
+from ecm_tf.models.cerg import decode
+from ecm_tf.models.cerg import serving_module
+from ecm_tf.models.cerg import trainer
+from ecm_tf.models.cerg.predictor import CergPredictor
 from ecm_tf.errors import InputError
 from conftest import assert_loaders_agree, load_both_ways, run_cli
 
@@ -25,7 +26,7 @@ PAIRS = [("今天天气真好", "是啊出去玩吧", 1), ("我好难过", "别�
 
 
 def small_cfg(model_dir, **changes):
-    cfg = config.defaults().replace(
+    cfg = ecm_flags.defaults().replace(
         model="cerg", model_dir=str(model_dir), cerg_layers=2, cerg_hidden=64, cerg_heads=4, cerg_max_chars=8,
         cerg_dropout=0.0, batch_size=6, max_steps=150, learning_rate=3e-3, log_every=1000,
         steps_per_checkpoint=1000, steps_per_eval=1000, jit_compile=False, replace_ramp_steps=100,
@@ -183,4 +184,4 @@ def test_cecg_sheet_then_cecg_score(trained, tmp_path):
 def test_cecg_sheet_refuses_an_ecm_folder(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model": "ecm"}), encoding="utf-8")
     with pytest.raises(InputError, match="needs a CERG or P&E2R model folder"):
-        cecg_sheet.run(config.defaults().replace(model_dir=str(tmp_path)))
+        cecg_sheet.run(ecm_flags.defaults().replace(model_dir=str(tmp_path)))

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from ecm_tf import config
+from ecm_tf import flags as ecm_flags
 from ecm_tf import emotions as E
 from ecm_tf.classifier import interaction
 from ecm_tf.errors import InputError
@@ -24,7 +24,7 @@ def _corpus(path):
 def test_table_against_hand_computed_probabilities(tmp_path):
     corpus = _corpus(tmp_path / "ann.json")
     prefix = tmp_path / "out" / "fig5"
-    cfg = config.defaults().replace(input=str(corpus), input_format="pairs", output=str(prefix))
+    cfg = ecm_flags.defaults().replace(input=str(corpus), input_format="pairs", output=str(prefix))
     interaction.run(cfg)
     with open(str(prefix) + ".csv", encoding="utf-8") as f:
         rows = {r["post_emotion"]: r for r in csv.DictReader(f)}
@@ -51,6 +51,6 @@ def test_conditional_rows_sum_to_one():
 def test_unlabelled_corpus_is_refused(tmp_path):
     path = tmp_path / "raw.tsv"
     path.write_text("你好\t你好啊\n", encoding="utf-8")
-    cfg = config.defaults().replace(input=str(path), input_format="tsv", output=str(tmp_path / "x"))
+    cfg = ecm_flags.defaults().replace(input=str(path), input_format="tsv", output=str(tmp_path / "x"))
     with pytest.raises(InputError, match="run --mode=annotate first"):
         interaction.run(cfg)

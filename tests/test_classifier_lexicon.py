@@ -2,7 +2,7 @@
 
 import pytest
 
-from ecm_tf import config
+from ecm_tf import flags as ecm_flags
 from ecm_tf import emotions as E
 from ecm_tf.classifier import predictor
 from ecm_tf.classifier.lexicon import LexiconClassifier
@@ -38,7 +38,7 @@ def test_raw_text_is_segmented(clf):
 
 
 def test_load_classifier_gives_the_lexicon_for_a_lexicon_folder(tmp_path):
-    config.defaults().replace(classifier="lexicon").save(tmp_path)
+    ecm_flags.defaults().replace(classifier="lexicon").save(tmp_path)
     loaded = predictor.load_classifier(str(tmp_path))
     assert isinstance(loaded, LexiconClassifier)
     assert loaded.predict(["今天 很 高兴", "明天 去 上班"]) == [E.HAPPY, E.OTHER]

@@ -4,6 +4,7 @@ import pytest
 
 from conftest import assert_loaders_agree, load_both_ways
 
+from ecm_tf import flags as ecm_flags
 from ecm_tf import config
 from ecm_tf import emotions as E
 from ecm_tf.classifier import data as data_lib
@@ -25,7 +26,7 @@ SENTENCES = [
 
 
 def _cfg(kind):
-    return config.defaults().replace(classifier=kind, clf_embed_dim=16, clf_hidden=16, clf_dropout=0.0,
+    return ecm_flags.defaults().replace(classifier=kind, clf_embed_dim=16, clf_hidden=16, clf_dropout=0.0,
                                      clf_epochs=30, clf_batch_size=12, clf_learning_rate=0.05, seed=3)
 
 

@@ -6,6 +6,7 @@ import os
 import pytest
 
 from ecm_tf import config, emotions, io_utils
+from ecm_tf import flags as ecm_flags
 from ecm_tf.data import text
 from ecm_tf.errors import InputError
 
@@ -51,7 +52,7 @@ def test_join_chars_undoes_lccc_split_but_keeps_ascii_words_apart():
 
 
 def test_config_is_frozen_and_round_trips(tmp_path):
-    cfg = config.defaults()
+    cfg = ecm_flags.defaults()
     assert cfg.vocab_size == 40000 and cfg.batch_size == 128 and cfg.learning_rate == 0.5
     with pytest.raises(AttributeError, match="frozen"):
         cfg.batch_size = 1
@@ -61,8 +62,11 @@ def test_config_is_frozen_and_round_trips(tmp_path):
     changed.replace(model_dir=str(model_dir)).save(str(model_dir))
     reloaded = config.load_model_config(cfg, str(model_dir))
     assert reloaded.hidden == 32 and reloaded.batch_size == cfg.batch_size
-    with pytest.raises(InputError, match="no config.json"):
+    with pytest.raises(InputError, match="no such folder"):
         config.load_model_config(cfg, str(tmp_path / "missing"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no config.json"):
+        config.load_model_config(cfg, str(tmp_path / "empty"))
 
 
 def test_atomic_open_leaves_nothing_on_failure(tmp_path):
@@ -99,7 +103,7 @@ def test_config_remembers_which_flags_were_given():
     saved = fv["beam_size"].value, fv["beam_size"].present
     try:
         fv["beam_size"].parse("2")
-        cfg = config.from_flags()
+        cfg = ecm_flags.settings()
     finally:
         fv["beam_size"].value, fv["beam_size"].present = saved
     assert cfg.beam_size == 2 and cfg.is_set("beam_size") and not cfg.is_set("batch_size")

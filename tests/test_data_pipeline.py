@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from ecm_tf import config
+from conftest import prepare_data
+from ecm_tf import flags as ecm_flags
 from ecm_tf.classifier.lexicon import LexiconClassifier
 from ecm_tf.data import ememory
 from ecm_tf.data import pipeline
-from ecm_tf.data import prep
 from ecm_tf.data import tfrecords
 from ecm_tf.data import vocab as vocab_lib
 
@@ -26,9 +26,9 @@ def data_dir(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pipe")
     lines = [f"{p}\t{r}\t{e}" for p, r, e in ROWS * 4]
     (tmp / "c.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    cfg = config.defaults().replace(input=str(tmp / "c.tsv"), output_dir=str(tmp / "d"), num_shards=2,
+    cfg = ecm_flags.defaults().replace(input=str(tmp / "c.tsv"), output_dir=str(tmp / "d"), num_shards=2,
                                     dev_input=str(tmp / "c.tsv"))
-    prep.prepare(cfg)
+    prepare_data(cfg)
     return str(tmp / "d")
 
 
@@ -61,7 +61,7 @@ def test_encoder_matches_tensorflow_parser():
 
 
 def test_eval_batches_cover_split_once(data_dir):
-    cfg = config.defaults()
+    cfg = ecm_flags.defaults()
     seen = 0
     for b in pipeline.make_dataset(data_dir, "dev", cfg, training=False, batch_size=3):
         lens = b["response_len"].numpy()
@@ -75,7 +75,7 @@ def test_eval_batches_cover_split_once(data_dir):
 
 
 def test_training_batches_padded_to_bucket(data_dir):
-    cfg = config.defaults().replace(bucket_boundaries=["8", "16"])
+    cfg = ecm_flags.defaults().replace(bucket_boundaries=["8", "16"])
     assert pipeline.boundaries(cfg) == [8, 16, 30]
     widths = set()
     for b in pipeline.make_dataset(data_dir, "train", cfg, training=True, batch_size=4).take(12):
@@ -90,7 +90,7 @@ def test_training_batches_padded_to_bucket(data_dir):
 
 
 def test_single_emotion_batches_with_missing_classes(data_dir):
-    cfg = config.defaults().replace(batching="single_emotion", shuffle_buffer=16)
+    cfg = ecm_flags.defaults().replace(batching="single_emotion", shuffle_buffer=16)
     assert pipeline.present_emotions(data_dir, "train") == [0, 1, 2, 5]
     drawn = set()
     for b in pipeline.make_dataset(data_dir, "train", cfg, training=True, batch_size=2).take(40):

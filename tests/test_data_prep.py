@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from conftest import run_cli, shared_path
+from conftest import run_cli, shared_path, prepare_data
+from ecm_tf import flags as ecm_flags
 from ecm_tf import config
 from ecm_tf.data import prep
 from ecm_tf.data import tfrecords
@@ -26,12 +27,12 @@ def _cfg(tmp_path, **kw):
     src.write_text(TINY, encoding="utf-8")
     values = dict(input=str(src), output_dir=str(tmp_path / "out"), num_shards=2, dev_fraction=0.0)
     values.update(kw)
-    return config.defaults().replace(**values)
+    return ecm_flags.defaults().replace(**values)
 
 
 def test_prepare_tiny_corpus(tmp_path):
     cfg = _cfg(tmp_path)
-    stats = prep.prepare(cfg)
+    stats = prepare_data(cfg)
     assert stats["kept"] == 4
     assert stats["dropped"] == {"post_too_long": 1, "empty_post": 1}
     assert stats["labels"] == {"file": 4, "lexicon_classifier": 2}
@@ -59,19 +60,19 @@ def test_hold_out_by_post_is_deterministic():
 
 
 def test_rerun_with_fewer_shards_removes_old_shards(tmp_path):
-    prep.prepare(_cfg(tmp_path, num_shards=3))
-    prep.prepare(_cfg(tmp_path, num_shards=1))
+    prepare_data(_cfg(tmp_path, num_shards=3))
+    prepare_data(_cfg(tmp_path, num_shards=1))
     assert [os.path.basename(f) for f in tfrecords.split_files(str(tmp_path / "out"), "train")] == [
         "train-00000-of-00001.tfrecord"]
 
 
 def test_vocab_dir_reuse_and_missing_file(tmp_path):
-    first = prep.prepare(_cfg(tmp_path))
-    again = prep.prepare(_cfg(tmp_path, output_dir=str(tmp_path / "b"), vocab_dir=str(tmp_path / "out")))
+    first = prepare_data(_cfg(tmp_path))
+    again = prepare_data(_cfg(tmp_path, output_dir=str(tmp_path / "b"), vocab_dir=str(tmp_path / "out")))
     assert again["vocab"]["response"] == first["vocab"]["response"]
     os.remove(tmp_path / "out" / "vocab.post.txt")
     with pytest.raises(InputError, match="missing vocab.post.txt"):
-        prep.prepare(_cfg(tmp_path, output_dir=str(tmp_path / "c"), vocab_dir=str(tmp_path / "out")))
+        prepare_data(_cfg(tmp_path, output_dir=str(tmp_path / "c"), vocab_dir=str(tmp_path / "out")))
     assert not (tmp_path / "c").exists()
 
 
@@ -79,9 +80,9 @@ def test_classifier_data_and_bad_label_source_refused(tmp_path):
     xml = tmp_path / "x.xml"
     xml.write_text('<weibos><weibo><sentence>好</sentence></weibo></weibos>', encoding="utf-8")
     with pytest.raises(InputError, match="classifier data"):
-        prep.prepare(_cfg(tmp_path, input=str(xml)))
+        prepare_data(_cfg(tmp_path, input=str(xml)))
     with pytest.raises(InputError, match="--label_source=nowhere"):
-        prep.prepare(_cfg(tmp_path, label_source="nowhere"))
+        prepare_data(_cfg(tmp_path, label_source="nowhere"))
 
 
 def test_cli_tiny_corpus(tmp_path):

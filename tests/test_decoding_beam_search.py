@@ -11,8 +11,20 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ecm_tf.decoding.beam_search import beam_search, tile_beam
-from ecm_tf.decoding.greedy import greedy_search
+from ecm_tf.samplers import beam_search as beam_lib
+from ecm_tf.samplers import greedy as greedy_lib
+from ecm_tf.samplers.beam_search import tile_beam
+
+# The samplers take every token id from the caller: here ECM's (data/vocab.py).
+IDS = dict(start_id=3, eos_id=2, forbidden_ids=(0, 1))
+
+
+def beam_search(*args, **kwargs):
+    return beam_lib.beam_search(*args, **{**IDS, "unk_id": 1, **kwargs})
+
+
+def greedy_search(*args, **kwargs):
+    return greedy_lib.greedy_search(*args, **{**IDS, **kwargs})
 
 PAD, UNK, EOS, GO = 0, 1, 2, 3
 

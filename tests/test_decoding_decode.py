@@ -7,18 +7,20 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO
+from ecm_tf.models.ecm import family as ecm_family
+from ecm_tf import flags as ecm_flags
 from ecm_tf import config
 from ecm_tf.decoding import decode as decode_lib
-from ecm_tf.decoding.decoder import bucket_length, post_tokens
+from ecm_tf.models.ecm.decoder import bucket_length, post_tokens
 from ecm_tf.errors import InputError
-from ecm_tf.models import ecm_model
+from ecm_tf.models.ecm import ecm_model
 
 FIXTURE = REPO / "tfrecords" / "fixture"
 
 
 def make_model_dir(folder, **changes):
     """A tiny ECM with random weights saved like --mode=train does (config.json + checkpoint)."""
-    cfg = config.defaults().replace(data_dir=str(FIXTURE), model_dir=str(folder), embed_dim=8, hidden=8,
+    cfg = ecm_flags.defaults().replace(data_dir=str(FIXTURE), model_dir=str(folder), embed_dim=8, hidden=8,
                                     emotion_dim=4, num_layers=2, beam_size=4, top_k=3, **changes)
     tf.keras.utils.set_random_seed(0)
     model = ecm_model.build_model(cfg, cfg.data_dir)
@@ -44,7 +46,7 @@ def test_decode_writes_top_k_and_scores_match_teacher_forcing(model_dir, tmp_pat
     posts = tmp_path / "posts.txt"
     posts.write_text("你 没有 任何 意义\n\n今天天气真好\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    cfg = config.defaults().replace(model_dir=str(model_dir), input=str(posts), output=str(out),
+    cfg = ecm_flags.defaults().replace(model_dir=str(model_dir), input=str(posts), output=str(out),
                                     emotion="Sad,Happy", beam_size=4, top_k=3)
     decode_lib.run(cfg)
     lines = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
@@ -52,7 +54,7 @@ def test_decode_writes_top_k_and_scores_match_teacher_forcing(model_dir, tmp_pat
         ("你没有任何意义", "Sad"), ("你没有任何意义", "Happy"), ("今天天气真好", "Sad"), ("今天天气真好", "Happy")]
     assert lines[0]["post"] == "你 没有 任何 意义" and " " in lines[2]["post"]  # kept / jieba-segmented
     assert (tmp_path / "out.jsonl.config.json").exists()
-    decoder, model_cfg = decode_lib.load_decoder(cfg)
+    decoder, model_cfg = ecm_family.load_decoder(cfg)
     for l in lines:
         assert len(l["responses"]) == 3 and l["response"] == l["responses"][0]["response"]
         scores = [r["score"] for r in l["responses"]]
@@ -76,7 +78,7 @@ def test_decode_writes_top_k_and_scores_match_teacher_forcing(model_dir, tmp_pat
 def test_decode_bad_input_raises_input_error(model_dir, tmp_path):
     posts = tmp_path / "posts.txt"
     posts.write_text("你好\nhttp://t.cn/abc\n", encoding="utf-8")
-    cfg = config.defaults().replace(model_dir=str(model_dir), input=str(posts), emotion="Sad")
+    cfg = ecm_flags.defaults().replace(model_dir=str(model_dir), input=str(posts), emotion="Sad")
     with pytest.raises(InputError, match=r"posts\.txt:2: empty post"):
         decode_lib.run(cfg)
     with pytest.raises(InputError, match="unknown emotion"):
@@ -92,7 +94,7 @@ def test_decode_bad_input_raises_input_error(model_dir, tmp_path):
 
 
 def test_long_post_is_truncated_with_a_note(capsys):
-    cfg = config.defaults()
+    cfg = ecm_flags.defaults()
     tokens = post_tokens(" ".join(["我"] * 35), cfg, "<stdin>:1")
     assert tokens == ["我"] * 29
     assert "<stdin>:1: post has 35 tokens; truncated to 29 (--max_post_len=30)" in capsys.readouterr().err

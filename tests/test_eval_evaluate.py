@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from ecm_tf import config
+from ecm_tf import flags as ecm_flags
 from ecm_tf.data import pipeline
 from ecm_tf.evaluation import evaluate
 from test_decoding_decode import FIXTURE, make_model_dir
@@ -19,7 +19,7 @@ class AlwaysSad:
 def test_eval_writes_table_with_hand_checkable_figures(tmp_path, monkeypatch, capsys):
     make_model_dir(tmp_path / "model", decoder="greedy")
     monkeypatch.setattr(evaluate, "load_emotion_classifier", lambda d: (AlwaysSad(), "always-sad stub"))
-    cfg = config.defaults().replace(model_dir=str(tmp_path / "model"), decoder="greedy")
+    cfg = ecm_flags.defaults().replace(model_dir=str(tmp_path / "model"), decoder="greedy")
     evaluate.run(cfg)
     report = json.loads((tmp_path / "model" / "eval.json").read_text(encoding="utf-8"))
     assert report["split"] == "dev" and report["classifier"] == "always-sad stub"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ecm_tf import config
+from ecm_tf import flags as ecm_flags
 from ecm_tf.errors import InputError
 from ecm_tf.evaluation import score as score_lib
 from ecm_tf.evaluation import sheets as sheets_lib
@@ -35,7 +35,7 @@ def sheet(tmp_path):
     posts = ["今天 天气 真 好", "我 的 猫 丢 了", "这 部 电影 太 烂"]
     write_decode(tmp_path / "ecm.jsonl", "ecm", posts)
     write_decode(tmp_path / "seq2seq.jsonl", "s2s", posts[:2] + ["只 在 这里"])
-    cfg = config.defaults().replace(systems=[str(tmp_path / "ecm.jsonl"), str(tmp_path / "seq2seq.jsonl")],
+    cfg = ecm_flags.defaults().replace(systems=[str(tmp_path / "ecm.jsonl"), str(tmp_path / "seq2seq.jsonl")],
                                     output=str(tmp_path / "sheet.csv"), num_posts=2, seed=3)
     sheets_lib.run(cfg)
     return tmp_path
@@ -87,7 +87,7 @@ def test_scores_and_kappa_by_hand(sheet, capsys):
     fill(sheet / "sheet.preference.csv", sheet / "p1.csv",
          lambda i, r: ([s for s, name in key["items"][r[0]].items() if name == "ecm"][0],), ("preferred",))
     fill(sheet / "sheet.preference.csv", sheet / "p2.csv", lambda i, r: ("tie",), ("preferred",))
-    cfg = config.defaults().replace(input=str(sheet / "sheet.key.json"),
+    cfg = ecm_flags.defaults().replace(input=str(sheet / "sheet.key.json"),
                                     sheets=[str(sheet / n) for n in ("a1.csv", "a2.csv", "p1.csv", "p2.csv")])
     score_lib.run(cfg)
     out = capsys.readouterr().out
@@ -110,7 +110,7 @@ def test_scores_and_kappa_by_hand(sheet, capsys):
 def test_malformed_cell_names_file_and_line(sheet):
     fill(sheet / "sheet.csv", sheet / "bad.csv", lambda i, r: ("3" if i == 4 else "2", "1"),
          ("content", "emotion_match"))
-    cfg = config.defaults().replace(input=str(sheet / "sheet.key.json"), sheets=[str(sheet / "bad.csv")])
+    cfg = ecm_flags.defaults().replace(input=str(sheet / "sheet.key.json"), sheets=[str(sheet / "bad.csv")])
     with pytest.raises(InputError, match=r"bad\.csv:6: content must be one of 0/1/2, got '3'"):
         score_lib.run(cfg)
     fill(sheet / "sheet.preference.csv", sheet / "badp.csv", lambda i, r: ("Z",), ("preferred",))

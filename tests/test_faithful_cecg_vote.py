@@ -4,9 +4,9 @@ import csv
 
 import pytest
 
-from ecm_tf import config
-from ecm_tf.cerg import cecg_eval
-from ecm_tf.cerg import cecg_score
+from ecm_tf import flags as ecm_flags
+from ecm_tf.evaluation import cecg_eval
+from ecm_tf.evaluation import cecg_score
 from ecm_tf.errors import InputError
 
 RESPONSES = [("p1", "Like", "好喜欢"), ("p2", "Like", "还行吧"), ("p3", "Like", "我也是"),
@@ -36,7 +36,7 @@ def test_cecg_score_prints_the_vote_row_and_counts(tmp_path, capsys):
     for name, labels in SHEETS.items():
         write(tmp_path / f"{name}.csv", labels)
         paths.append(str(tmp_path / f"{name}.csv"))
-    cecg_score.run(config.defaults().replace(sheets=paths))
+    cecg_score.run(ecm_flags.defaults().replace(sheets=paths))
     out = capsys.readouterr().out
     # Votes: 好喜欢 2,2,1 -> 2; 还行吧 1,0,2 -> median 1; 我也是 safe -> 0 | 好难过 2,0,1 -> 1; the two safe -> 0.
     # Like (1 + 2 * 1) / 3 = 1.000; Sad (1 + 0) / 3 = 0.333; sum 1.333.
@@ -60,7 +60,7 @@ def test_sheets_of_other_responses_get_no_vote(tmp_path, capsys):
     sheets = [cecg_eval.read_sheet(str(tmp_path / n)) for n in ("a.csv", "b.csv")]
     with pytest.raises(InputError, match=r"b\.csv:5: post/emotion/response differ from .*a\.csv:5"):
         cecg_eval.vote_labels(sheets)
-    cecg_score.run(config.defaults().replace(sheets=[str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]))
+    cecg_score.run(ecm_flags.defaults().replace(sheets=[str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]))
     captured = capsys.readouterr()
     assert "| vote |" not in captured.out and "| mean |" in captured.out and "no vote" in captured.err
     assert captured.out.count("Label and safe-response counts") == 2

@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from ecm_tf import flags as ecm_flags
 from ecm_tf import config
-from ecm_tf.cerg import char_vocab
-from ecm_tf.cerg import data
-from ecm_tf.cerg import models
-from ecm_tf.cerg import train
-from ecm_tf.cerg.pe2r_model import Pe2rModel
-from ecm_tf.cerg.predictor import CergPredictor
+from ecm_tf.models.cerg import char_vocab
+from ecm_tf.models.cerg import data
+from ecm_tf.models.cerg import models
+from ecm_tf.models.cerg import trainer
+from ecm_tf.models.pe2r.pe2r_model import Pe2rModel
+from ecm_tf.models.cerg.predictor import CergPredictor
 from ecm_tf.errors import InputError
 from test_cerg_train import PAIRS, small_cfg
 
@@ -81,8 +82,8 @@ def test_pe2r_step_equals_teacher_forcing(cell):
 
 
 def test_pe2r_cell_default_saved_and_guarded(tmp_path):
-    assert config.defaults().pe2r_cell == "lstm"
-    cfg = config.defaults().replace(
+    assert ecm_flags.defaults().pe2r_cell == "lstm"
+    cfg = ecm_flags.defaults().replace(
         model="pe2r", model_dir=str(tmp_path), embed_dim=8, hidden=12, emotion_dim=4, cerg_max_chars=8,
         batch_size=6, max_steps=2, log_every=1000, steps_per_checkpoint=1000, steps_per_eval=1000,
         jit_compile=False, vocab_size=1000, beam_size=2)

@@ -10,13 +10,14 @@ import json
 import numpy as np
 import pytest
 
+from ecm_tf import flags as ecm_flags
 from ecm_tf import config
 from ecm_tf.data import vocab as vocab_lib
-from ecm_tf.decoding.decoder import Decoder
+from ecm_tf.models.ecm.decoder import Decoder
 from ecm_tf.errors import InputError
 from ecm_tf.layers.encoder import GRUEncoder
 from ecm_tf.layers.gru_cell import SideInputGRUCell
-from ecm_tf.models import ecm_model
+from ecm_tf.models.ecm import ecm_model
 from test_decoding_decode import FIXTURE, make_model_dir
 from test_model_ecm import CODE, MASK, VP, VR, tiny_cfg
 
@@ -119,7 +120,7 @@ def test_older_model_folders_keep_their_behaviour(tmp_path):
     for name in config.LEGACY_MODEL_SETTINGS:
         saved.pop(name, None)
     path.write_text(json.dumps(saved))
-    loaded = config.load_model_config(config.defaults(), str(tmp_path / "m"))
+    loaded = config.load_model_config(ecm_flags.defaults(), str(tmp_path / "m"))
     assert loaded.imemory_gate_bias is True and loaded.output_features == "projection"
     assert loaded.bucket_lengths == "inclusive" and loaded.loss_average == "token"
     model, _ = ecm_model.load(cfg, str(tmp_path / "m"))[:2]  # the checkpoint restores completely

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ecm_tf import config
+from conftest import prepare_data
+from ecm_tf import flags as ecm_flags
 from ecm_tf.data import pipeline
-from ecm_tf.data import prep
-from ecm_tf.decoding.decoder import Decoder, length_offset
+from ecm_tf.models.ecm.decoder import Decoder, length_offset
 from ecm_tf.data import vocab as vocab_lib
 from ecm_tf.errors import InputError
-from ecm_tf.models import ecm_model
+from ecm_tf.models.ecm import ecm_model
 from test_decoding_decode import FIXTURE, make_model_dir
 
 
@@ -30,11 +30,11 @@ def test_a_post_of_bucket_size_goes_to_the_next_bucket(tmp_path):
     """A post of exactly 8 tokens: bucket 16 under the original rule, bucket 8 when inclusive."""
     rows = ["我们 今天 去 公园 看 花 好 吗\t是 的\tHappy"] * 4
     (tmp_path / "c.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    prep.prepare(config.defaults().replace(input=str(tmp_path / "c.tsv"), output_dir=str(tmp_path / "d"),
+    prepare_data(ecm_flags.defaults().replace(input=str(tmp_path / "c.tsv"), output_dir=str(tmp_path / "d"),
                                            num_shards=1, dev_fraction=0.0))
-    assert config.defaults().bucket_lengths == "original"
+    assert ecm_flags.defaults().bucket_lengths == "original"
     for rule, width in (("original", 16), ("inclusive", 8)):
-        cfg = config.defaults().replace(bucket_boundaries=["8", "16"], bucket_lengths=rule)
+        cfg = ecm_flags.defaults().replace(bucket_boundaries=["8", "16"], bucket_lengths=rule)
         batch = next(iter(pipeline.make_dataset(str(tmp_path / "d"), "train", cfg, training=True, batch_size=4)))
         assert batch["post"].shape[1] == width, rule
         assert int(batch["post_len"].numpy().max()) == 8

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from ecm_tf import flags as ecm_flags
 from ecm_tf import config
 from ecm_tf.evaluation import metrics
-from ecm_tf.models.loss import ecm_loss
-from ecm_tf.training import train as train_lib
+from ecm_tf.models.ecm.loss import ecm_loss
+from ecm_tf.models.ecm import trainer as train_lib
 from test_training_run import tiny
 
 # The audit's toy case: response A has 2 tokens at 1.0 nats, response B 10 tokens at 3.0 nats.
@@ -27,7 +28,7 @@ def toy_parts(**kw):
     q[0] = 1.0
     outputs = {"target_log_probs": tf.constant(tlp), "selector_logits": tf.zeros([2, 10]), "imemory": None}
     batch = {"response": np.zeros([2, 10], np.int32), "response_len": lengths, "emotion_word": q}
-    cfg = config.defaults().replace(**kw)
+    cfg = ecm_flags.defaults().replace(**kw)
     return {k: float(v.numpy()) if v.shape.rank == 0 else v.numpy() for k, v in ecm_loss(outputs, batch, cfg).items()}
 
 
@@ -44,7 +45,7 @@ def test_toy_perplexities_by_hand():
 
 
 def test_loss_default_is_per_response_then_batch():
-    assert config.defaults().loss_average == "response"
+    assert ecm_flags.defaults().loss_average == "response"
     parts = toy_parts()
     assert parts["nll"] == pytest.approx(2.0, rel=1e-6) and parts["ppl"] == pytest.approx(RESPONSE_PPL, rel=1e-6)
     assert parts["nll_response"] == pytest.approx(2.0, rel=1e-6)

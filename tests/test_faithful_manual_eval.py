@@ -8,7 +8,7 @@ import math
 import pytest
 from scipy import stats
 
-from ecm_tf import config
+from ecm_tf import flags as ecm_flags
 from ecm_tf.errors import InputError
 from ecm_tf.evaluation import score as score_lib
 from ecm_tf.evaluation import sheets as sheets_lib
@@ -42,7 +42,7 @@ def three(tmp_path):
     write_emotional(tmp_path / "ecm.jsonl", "ecm")
     write_emotional(tmp_path / "emb.jsonl", "emb")
     write_seq2seq(tmp_path / "seq2seq.jsonl")
-    cfg = config.defaults().replace(systems=[str(tmp_path / f"{n}.jsonl") for n in ("ecm", "emb", "seq2seq")],
+    cfg = ecm_flags.defaults().replace(systems=[str(tmp_path / f"{n}.jsonl") for n in ("ecm", "emb", "seq2seq")],
                                     output=str(tmp_path / "sheet.csv"), seed=1)
     assert cfg.num_posts == 200  # the paper's 200 posts by default
     sheets_lib.run(cfg)
@@ -70,7 +70,7 @@ def test_six_categories_and_seq2seq_top_6(three):
 def test_seq2seq_with_fewer_than_6_responses_is_refused(tmp_path):
     write_emotional(tmp_path / "ecm.jsonl", "ecm")
     write_seq2seq(tmp_path / "seq2seq.jsonl", top_k=5)
-    cfg = config.defaults().replace(systems=[str(tmp_path / "ecm.jsonl"), str(tmp_path / "seq2seq.jsonl")],
+    cfg = ecm_flags.defaults().replace(systems=[str(tmp_path / "ecm.jsonl"), str(tmp_path / "seq2seq.jsonl")],
                                     output=str(tmp_path / "sheet.csv"))
     with pytest.raises(InputError, match=r"seq2seq\.jsonl: emotion-independent .* has 5 \(decode with --top_k=6\)"):
         sheets_lib.run(cfg)
@@ -105,7 +105,7 @@ def test_pairwise_preferences_and_t_tests_by_hand(three, capsys):
         a, b = r[3].split("-")
         return ((a if slots[a] == "ecm" else b),) if "ecm" in (slots[a], slots[b]) else ("tie",)
     fill(three / "sheet.preference.csv", three / "p1.csv", ("preferred",), prefer)
-    score_lib.run(config.defaults().replace(input=str(three / "sheet.key.json"),
+    score_lib.run(ecm_flags.defaults().replace(input=str(three / "sheet.key.json"),
                                             sheets=[str(three / n) for n in ("a1.csv", "a2.csv", "p1.csv")]))
     out = capsys.readouterr().out
     assert out.index("Table 5:") < out.index("Table 6:") < out.index("Table 7:")
@@ -129,6 +129,6 @@ def test_pairwise_preferences_and_t_tests_by_hand(three, capsys):
 
 def test_preference_cell_names_file_and_line(three):
     fill(three / "sheet.preference.csv", three / "bad.csv", ("preferred",), lambda i, r: ("C" if r[3] == "A-B" else "tie",))
-    cfg = config.defaults().replace(input=str(three / "sheet.key.json"), sheets=[str(three / "bad.csv")])
+    cfg = ecm_flags.defaults().replace(input=str(three / "sheet.key.json"), sheets=[str(three / "bad.csv")])
     with pytest.raises(InputError, match=r"bad\.csv:2: preferred must be one of A/B/tie, got 'C'"):
         score_lib.run(cfg)

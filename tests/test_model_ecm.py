@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from ecm_tf import flags as ecm_flags
 from ecm_tf import config
 from ecm_tf.errors import InputError
-from ecm_tf.models import ecm_model
-from ecm_tf.models.loss import ecm_loss
+from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm.loss import ecm_loss
 
 VP, VR = 13, 17
 MASK = np.zeros([6, VR], np.uint8)
@@ -17,7 +18,7 @@ MASK[3, [8, 9, 10]] = 1  # rows 0, 4, 5 are empty
 
 
 def tiny_cfg(**kw):
-    return config.defaults().replace(hidden=8, embed_dim=6, emotion_dim=5, **kw)
+    return ecm_flags.defaults().replace(hidden=8, embed_dim=6, emotion_dim=5, **kw)
 
 
 CODE = dict(read_gate_inputs="code", write_gate_inputs="code", imemory_layers="first", gate_bias_init=1.0,

@@ -6,7 +6,9 @@ import threading
 
 import pytest
 
-from ecm_tf import config
+from ecm_tf.models.ecm import serving_module
+from ecm_tf.models.ecm import family as ecm_family
+from ecm_tf import flags as ecm_flags
 from ecm_tf.errors import InputError
 from ecm_tf.serving import client
 
@@ -52,7 +54,7 @@ def server():
 def test_client_segments_posts_and_prints_replies(server, tmp_path, capsys):
     posts = tmp_path / "posts.txt"
     posts.write_text("今天 天气 真 好\n\n我的猫丢了\n", encoding="utf-8")
-    cfg = config.defaults().replace(input=str(posts), emotion="Sad,Happy",
+    cfg = ecm_flags.defaults().replace(input=str(posts), emotion="Sad,Happy",
                                     server_url=server + "/v1/models/ecm:predict")
     client.run(cfg)
     (path, body), = _FakeServing.requests
@@ -69,7 +71,7 @@ def test_client_segments_posts_and_prints_replies(server, tmp_path, capsys):
 def test_client_errors_are_one_line(server, tmp_path):
     posts = tmp_path / "posts.txt"
     posts.write_text("你好\n", encoding="utf-8")
-    cfg = config.defaults().replace(input=str(posts), emotion="Like", server_url=server + "/v1/models/nope:predict")
+    cfg = ecm_flags.defaults().replace(input=str(posts), emotion="Like", server_url=server + "/v1/models/nope:predict")
     with pytest.raises(InputError, match="HTTP 404"):
         client.run(cfg)
     with pytest.raises(InputError, match="unknown emotion"):
@@ -85,16 +87,14 @@ POSTS = ["今天 天气 真 好", "你 没有 任何 意义"]
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    from ecm_tf.decoding import decode as decode_lib
-    from ecm_tf.serving import export as export_lib
     from test_decoding_decode import make_model_dir
 
     root = tmp_path_factory.mktemp("client")
     make_model_dir(root / "model")
-    cfg = config.defaults().replace(model_dir=str(root / "model"), beam_size=4, top_k=3)
-    decoder, model_cfg = decode_lib.load_decoder(cfg)
-    module = export_lib.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
-    path = export_lib.export(module, str(root / "export"))
+    cfg = ecm_flags.defaults().replace(model_dir=str(root / "model"), beam_size=4, top_k=3)
+    decoder, model_cfg = ecm_family.load_decoder(cfg)
+    module = serving_module.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
+    path = serving_module.export(module, str(root / "export"))
     expected = []
     for post in POSTS:
         expected.append(f"post: {post}")
@@ -107,7 +107,7 @@ def exported(tmp_path_factory):
 def _run_client(tmp_path, capsys, server_url, **changes):
     posts = tmp_path / "posts.txt"
     posts.write_text("\n".join(POSTS) + "\n", encoding="utf-8")
-    client.run(config.defaults().replace(input=str(posts), emotion="Sad,Happy", server_url=server_url, **changes))
+    client.run(ecm_flags.defaults().replace(input=str(posts), emotion="Sad,Happy", server_url=server_url, **changes))
     return capsys.readouterr().out.splitlines()
 
 

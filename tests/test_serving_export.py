@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from conftest import REPO, assert_loaders_agree, load_both_ways
-from ecm_tf import config
+from ecm_tf.models.ecm import serving_module
+from ecm_tf.models.ecm import family as ecm_family
+from ecm_tf import flags as ecm_flags
 from ecm_tf import saved_models
-from ecm_tf.decoding import decode as decode_lib
 from ecm_tf.errors import InputError
 from ecm_tf.serving import export as export_lib
 from test_decoding_decode import make_model_dir
@@ -29,13 +30,13 @@ EMOTIONS = ["Sad", "happy", "4", "like", "1"]
 def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("export")
     make_model_dir(root / "model")
-    cfg = config.defaults().replace(model_dir=str(root / "model"), export_dir=str(root / "export"),
+    cfg = ecm_flags.defaults().replace(model_dir=str(root / "model"), export_dir=str(root / "export"),
                                     beam_size=4, top_k=3)
-    decoder, model_cfg = decode_lib.load_decoder(cfg)
-    module = export_lib.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
+    decoder, model_cfg = ecm_family.load_decoder(cfg)
+    module = serving_module.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
     old = os.umask(0o077)  # the writer sets the modes itself, whatever the umask
     try:
-        path = export_lib.export(module, cfg.export_dir)
+        path = serving_module.export(module, cfg.export_dir)
     finally:
         os.umask(old)
     return cfg, decoder, path
@@ -123,15 +124,15 @@ def test_failed_save_leaves_nothing(tmp_path):
 def test_max_decode_len_and_code_mode_padding_match_the_decoder(tmp_path):
     """--max_decode_len=N gives N response tokens in the export as in decode, and a code-mode model
     (the encoder reads the PAD positions) gets its posts padded to the bucket size as in decode."""
-    from ecm_tf.decoding.decoder import Decoder
+    from ecm_tf.models.ecm.decoder import Decoder
 
     make_model_dir(tmp_path / "model", encoder_input="code", gru_cell="code")
-    cfg = config.defaults().replace(model_dir=str(tmp_path / "model"), beam_size=3, top_k=2)
-    decoder, model_cfg = decode_lib.load_decoder(cfg)
+    cfg = ecm_flags.defaults().replace(model_dir=str(tmp_path / "model"), beam_size=3, top_k=2)
+    decoder, model_cfg = ecm_family.load_decoder(cfg)
     model_cfg = model_cfg.replace(max_decode_len=3)
     short = Decoder(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
-    module = export_lib.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
-    path = export_lib.export(module, str(tmp_path / "export"))
+    module = serving_module.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
+    path = serving_module.export(module, str(tmp_path / "export"))
     both = load_both_ways(path, "serving_default", {"posts": POSTS[:2], "emotions": ["Sad", "Happy"]})
     assert_loaders_agree(both)
     for i, (post, e) in enumerate(zip(POSTS[:2], [2, 5])):

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from ecm_tf import config
-from ecm_tf.models import ecm_model
-from ecm_tf.training.train import Trainer
+from ecm_tf import flags as ecm_flags
+from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm.trainer import Trainer
 
 VP, VR = 20, 24
 MASK = np.zeros([6, VR], np.uint8)
@@ -36,7 +36,7 @@ def overfit(name, emb, imem, emem, tmp_path):
     (Paper mode's Eq. 4 softmax(W_o s_t) learns these pairs more slowly than the original's output
     projection W_p [s_t; c']: Seq2Seq is at 28% of its start after 150 steps, 4% after 300.)"""
     keras.utils.set_random_seed(0)
-    cfg = config.defaults().replace(
+    cfg = ecm_flags.defaults().replace(
         hidden=16, embed_dim=8, emotion_dim=4, use_emb=emb, use_imemory=imem, use_ememory=emem,
         jit_compile=False, model_dir=str(tmp_path))
     trainer = Trainer(cfg, model_fn=lambda: ecm_model.create(cfg, VP, VR, MASK))

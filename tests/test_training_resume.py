@@ -16,8 +16,8 @@ import tensorflow as tf
 
 from conftest import REPO, run_cli
 from ecm_tf.errors import InputError
-from ecm_tf.models import ecm_model
-from ecm_tf.training import train as train_lib
+from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import trainer as train_lib
 from ecm_tf.training.eta import StepClock
 from test_training_run import FIXTURE, tiny
 

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from ecm_tf import flags as ecm_flags
 from ecm_tf import config
 from ecm_tf.errors import InputError
-from ecm_tf.models import ecm_model
-from ecm_tf.training import train as train_lib
-from ecm_tf.training import warm_start
+from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import trainer as train_lib
+from ecm_tf.models.ecm import warm_start
 from ecm_tf.training.plateau import PlateauDecay
 
 FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "tfrecords" / "fixture"
@@ -23,7 +24,7 @@ def tiny(model_dir, **kw):
         jit_compile=False, log_every=2, steps_per_checkpoint=2, steps_per_eval=0, lr_decay_window=2,
         shuffle_buffer=64, bucket_boundaries=[])
     settings.update(kw)
-    return config.defaults().replace(**settings)
+    return ecm_flags.defaults().replace(**settings)
 
 
 @pytest.fixture(scope="module")

@@ -93,33 +93,20 @@ def _drop_reason(post, resp, cfg):
     return None
 
 
-def _label(pairs, tokens, cfg, side="response"):
-    """Emotion per pair of one side ("response" or "post"): the file label, else the classifier's.
-    Returns (labels, label counts)."""
+def _label(pairs, tokens, labeller, side="response"):
+    """Emotion per pair of one side ("response" or "post"): the file label, else the labeller's
+    (classifier/labeller.py). Returns (labels, label counts)."""
     index = 1 if side == "response" else 0
     labels = [getattr(p, f"{side}_emotion") for p in pairs]
     todo = [i for i, e in enumerate(labels) if e is None]
     counts = {"file": len(labels) - len(todo)}
     if not todo:
         return labels, counts
-    source = cfg.label_source or "auto"
-    if source == "auto":
-        from ecm_tf.classifier.lexicon import LexiconClassifier
-
-        clf = LexiconClassifier(cfg.ememory_words)
-        if cfg.token_level == "word":
-            predicted = [clf.predict_tokens(tokens[i][index]) for i in todo]
-        else:
-            predicted = clf.predict([getattr(pairs[i], side) for i in todo])
-        counts["lexicon_classifier"] = len(todo)
-    else:
-        if not os.path.isdir(source):
-            raise InputError(f"--label_source={source}: expected 'auto' or a trained classifier folder")
-        from ecm_tf.classifier import predictor
-
-        _progress(f"labelling {len(todo)} {side}s with the classifier in {source}")
-        predicted = predictor.load_classifier(source).predict([getattr(pairs[i], side) for i in todo])
-        counts["classifier"] = len(todo)
+    if labeller is None:
+        raise InputError(f"{len(todo)} pairs have no {side} emotion label and no labeller was given "
+                         f"(--label_source)")
+    predicted = labeller([getattr(pairs[i], side) for i in todo], [tokens[i][index] for i in todo])
+    counts[labeller.name] = len(todo)
     for i, e in zip(todo, predicted):
         labels[i] = int(e)
     return labels, counts
@@ -154,12 +141,12 @@ def hold_out(records, fraction, seed):
     return [r for r in records if r["post_text"] not in dev_posts], [r for r in records if r["post_text"] in dev_posts]
 
 
-def _prepare_split(pairs, cfg, done_before, total):
+def _prepare_split(pairs, cfg, done_before, total, labeller):
     """Tokenises, labels and filters one split. Returns (records, dropped counts, label counts)."""
     tokens = _tokenize_pairs(pairs, cfg.token_level, done_before, total)
-    labels, label_counts = _label(pairs, tokens, cfg)
+    labels, label_counts = _label(pairs, tokens, labeller)
     # Post emotions too (for the emotion-interaction table that --emotion=auto chooses from).
-    post_labels, _ = _label(pairs, tokens, cfg, side="post")
+    post_labels, _ = _label(pairs, tokens, labeller, side="post")
     records, dropped = [], collections.Counter()
     for p, (post, resp), emotion, post_emotion in zip(pairs, tokens, labels, post_labels):
         reason = _drop_reason(post, resp, cfg)
@@ -213,8 +200,12 @@ def _emotion_counts(records):
     return {emotions.emotion_name(e): c[e] for e in range(emotions.NUM_EMOTIONS)}
 
 
-def prepare(cfg):
-    """Runs the whole preparation into cfg.output_dir and returns the stats dict (also saved)."""
+def prepare(cfg, labeller=None):
+    """Runs the whole preparation into cfg.output_dir and returns the stats dict (also saved).
+
+    labeller: callable(texts, token_lists) -> emotion ids for unlabelled pairs
+    (classifier/labeller.py; the command line passes the one of --label_source).
+    """
     start = time.time()
     out_dir = cfg.output_dir
     if not out_dir:
@@ -236,7 +227,7 @@ def prepare(cfg):
     records, dropped, labels, done = {}, collections.Counter(), collections.Counter(), 0
     split_dropped = {}
     for split, pairs in inputs.items():
-        records[split], split_dropped[split], label_counts = _prepare_split(pairs, cfg, done, total)
+        records[split], split_dropped[split], label_counts = _prepare_split(pairs, cfg, done, total, labeller)
         dropped.update(split_dropped[split])
         labels.update(label_counts)
         done += len(pairs)
@@ -284,10 +275,10 @@ def prepare(cfg):
     return stats
 
 
-def run(cfg):
+def run(cfg, labeller=None):
     if not cfg.output_dir:
         raise InputError("--output_dir: empty")
     with io_utils.folder_lock(cfg.output_dir, "--output_dir"):
-        stats = prepare(cfg)
+        stats = prepare(cfg, labeller)
     print(f"prep: wrote {cfg.output_dir} in {stats['seconds']} s", file=sys.stderr, flush=True)
     print(f"kept {stats['kept']} pairs, dropped {sum(stats['dropped'].values())}", flush=True)

@@ -1,1 +1,1 @@
-"""Decoding: graph-mode beam search and greedy search, and --mode=decode."""
+"""`--mode=decode`: a trained model folder of any family answers posts x emotions (the samplers are in ecm_tf/samplers)."""

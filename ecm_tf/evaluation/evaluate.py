@@ -21,18 +21,14 @@ import random
 import sys
 import time
 
-import tensorflow as tf
-
 from ecm_tf import emotions
 from ecm_tf import io_utils
 from ecm_tf.data import pipeline
 from ecm_tf.data import tfrecords
-from ecm_tf.decoding.decode import load_decoder
 from ecm_tf.errors import InputError
 from ecm_tf.evaluation import metrics
-from ecm_tf.models.loss import ecm_loss
+from ecm_tf.models import registry
 
-EVAL_BATCH = 64
 PROGRESS_SECONDS = 10
 
 
@@ -41,24 +37,6 @@ def pick_split(data_dir):
         if tfrecords.split_files(data_dir, split):
             return split
     raise InputError(f"--data_dir={data_dir}: no test-*.tfrecord or dev-*.tfrecord files (run --mode=prep)")
-
-
-def perplexities(model, cfg, data_dir, split):
-    """({name: perplexity}, {name: perplexity_token}) teacher forced over the split.
-
-    Names are the response emotions present and "Overall"; see metrics.PerplexityAccumulator.
-    """
-    step = tf.function(lambda batch: ecm_loss(model(batch, training=False), batch, cfg), reduce_retracing=True)
-    accs = {name: metrics.PerplexityAccumulator() for name in list(emotions.NAMES) + ["Overall"]}
-    for batch in pipeline.make_dataset(data_dir, split, cfg, training=False, batch_size=EVAL_BATCH):
-        out = step(batch)
-        for nll, tokens, e in zip(out["example_nll"].numpy(), out["example_tokens"].numpy(),
-                                  batch["emotion"].numpy()):
-            accs[emotions.NAMES[e]].add(nll, tokens)
-            accs["Overall"].add(nll, tokens)
-    kept = {name: acc for name, acc in accs.items() if acc.responses}
-    return ({name: acc.perplexity() for name, acc in kept.items()},
-            {name: acc.perplexity_token() for name, acc in kept.items()})
 
 
 def load_emotion_classifier(classifier_dir):
@@ -72,9 +50,10 @@ def load_emotion_classifier(classifier_dir):
     return LexiconClassifier(), "lexicon (fallback)"
 
 
-def generation_metrics(decoder, posts, classifier, chooser=None):
+def generation_metrics(predictor, posts, classifier, chooser=None):
     """Emotion accuracy and distinct-n per generated emotion and overall: every post x the five
-    emotions, or with `chooser` (an AutoEmotion, --emotion=auto) every post x its chosen emotion(s)."""
+    emotions, or with `chooser` (an AutoEmotion, --emotion=auto) every post x its chosen emotion(s).
+    `posts` are the split's space-segmented post texts."""
     token_lists = [p.split() for p in posts]
     last = [time.time()]
 
@@ -87,9 +66,11 @@ def generation_metrics(decoder, posts, classifier, chooser=None):
         jobs = [(i, e) for i in range(len(token_lists)) for e in emotions.GENERATED]
     else:
         jobs = [(i, e) for i, (_, chosen) in enumerate(chooser.choose(token_lists)) for e in chosen]
-    results = decoder.decode_pairs(token_lists, jobs, progress=progress)
+    prepared = [predictor.family.prepare_post(predictor.settings, posts[i], f"post {i + 1}") for i, _ in jobs]
+    records = predictor.predict(prepared, [e for _, e in jobs], progress=progress)
+    results = {job: r["response"].split() for job, r in zip(jobs, records)}
     keys = sorted(results)
-    responses = [results[k][0][0] if results[k] else [] for k in keys]
+    responses = [results[k] for k in keys]
     predicted = classifier.predict([" ".join(r) for r in responses])
     out = {}
     for name, wanted in [(emotions.NAMES[e], (e,)) for e in emotions.GENERATED] + [("Overall", emotions.GENERATED)]:
@@ -124,8 +105,9 @@ def markdown(report):
 
 
 def run(cfg):
-    decoder, model_cfg = load_decoder(cfg)
-    data_dir = model_cfg.data_dir
+    family, saved = registry.open(cfg.model_dir)
+    predictor = family.load(cfg, cfg.model_dir, saved)
+    data_dir = predictor.data_dir
     split = pick_split(data_dir)
     classifier, classifier_name = load_emotion_classifier(cfg.classifier_dir)
     print(f"evaluating {cfg.model_dir} on {data_dir} {split} split", file=sys.stderr, flush=True)
@@ -133,7 +115,7 @@ def run(cfg):
     posts = sorted({ex["post_text"] for ex in examples if ex["post_text"]})
     if 0 < cfg.eval_posts < len(posts):
         posts = sorted(random.Random(cfg.seed).sample(posts, cfg.eval_posts))
-    ppl, ppl_token = perplexities(decoder.model, model_cfg, data_dir, split)
+    ppl, ppl_token = family.perplexities(predictor, split)
     chooser = None
     if str(cfg.emotion).strip().lower() == "auto":
         from ecm_tf.classifier.auto_emotion import AutoEmotion
@@ -143,9 +125,9 @@ def run(cfg):
         "model_dir": cfg.model_dir, "data_dir": data_dir, "split": split, "examples": len(examples),
         "posts": len(posts), "classifier": classifier_name,
         **({"emotions": f"the emotion --emotion=auto chose (top {cfg.auto_emotion_top_k})"} if chooser else {}),
-        "decoder": f"{model_cfg.decoder} {decoder.beam}",
+        "decoder": predictor.search,
         "perplexity": ppl, "perplexity_token": ppl_token,
-        "generation": generation_metrics(decoder, posts, classifier, chooser),
+        "generation": generation_metrics(predictor, posts, classifier, chooser),
     }
     io_utils.write_json(os.path.join(cfg.model_dir, "eval.json"), report)
     table = markdown(report)

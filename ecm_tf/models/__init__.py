@@ -1,1 +1,1 @@
-"""The ECM model family (Seq2Seq, Emb, ECM and its ablations) and its loss."""
+"""Model families behind one contract (registry.py): ECM (models/ecm), CERG (models/cerg), P&E2R (models/pe2r)."""

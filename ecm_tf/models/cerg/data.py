@@ -14,7 +14,7 @@ import collections
 
 import numpy as np
 
-from ecm_tf.cerg import char_vocab
+from ecm_tf.models.cerg import char_vocab
 from ecm_tf.data import text as text_lib
 
 

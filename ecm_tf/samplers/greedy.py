@@ -2,11 +2,11 @@
 
 import tensorflow as tf
 
-from ecm_tf.data.vocab import EOS_ID, GO_ID, PAD_ID, UNK_ID
+# Written after a finished sequence's EOS (both vocabularies' PAD is 0).
+FILL_ID = 0
 
 
-def greedy_search(step_fn, initial_state, batch_size, max_len, start_id=GO_ID, eos_id=EOS_ID,
-                  forbidden_ids=(PAD_ID, UNK_ID), min_len=0):
+def greedy_search(step_fn, initial_state, batch_size, max_len, *, start_id, eos_id, forbidden_ids, min_len=0):
     """Greedy search over `step_fn` (same contract as beam_search.beam_search, N = batch).
 
     Args:
@@ -39,7 +39,7 @@ def greedy_search(step_fn, initial_state, batch_size, max_len, start_id=GO_ID, e
         log_probs = tf.where(tf.logical_and(tf.equal(tf.range(vocab), eos_id), t < min_len)[None, :],
                              float("-inf"), log_probs)
         token = tf.argmax(log_probs, axis=-1, output_type=tf.int32)  # [B]
-        token = tf.where(done, PAD_ID, token)
+        token = tf.where(done, FILL_ID, token)
         best = tf.reduce_max(log_probs, axis=-1)
         score = score + tf.where(done, 0.0, best)
         length = length + tf.cast(tf.logical_not(done), tf.int32)

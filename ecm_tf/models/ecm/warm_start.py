@@ -9,8 +9,8 @@ from ecm_tf import errors
 from ecm_tf import checkpoints
 from ecm_tf.data import fingerprint
 from ecm_tf.errors import InputError
-from ecm_tf.flags import MODEL_FLAGS
-from ecm_tf.models import ecm_model
+from ecm_tf.config import MODEL_SETTINGS
+from ecm_tf.models.ecm import ecm_model
 
 EMOTION_MARKERS = ("emotion", "memory")
 
@@ -34,7 +34,7 @@ def init_from(model, path, cfg):
         if name in saved and saved[name] != getattr(model, name):
             raise InputError(f"--init_from={path}: trained with {name}={saved[name]}, "
                              f"but this model has {getattr(model, name)} (vocabulary-size mismatch)")
-    src_cfg = cfg.replace(**{k: saved[k] for k in MODEL_FLAGS if k in saved})
+    src_cfg = cfg.replace(**{k: saved[k] for k in MODEL_SETTINGS if k in saved})
     src_mask = np.zeros([6, model.response_vocab_size], np.uint8)
     source = ecm_model.create(src_cfg, model.post_vocab_size, model.response_vocab_size, src_mask)
     prefix = ecm_model.latest_checkpoint(path, flag="--init_from")

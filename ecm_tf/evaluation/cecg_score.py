@@ -15,7 +15,7 @@ A blank or other label is an error naming the file and line. Sheets of different
 import sys
 
 from ecm_tf import emotions
-from ecm_tf.cerg import cecg_eval
+from ecm_tf.evaluation import cecg_eval
 from ecm_tf.errors import InputError
 
 

@@ -1,4 +1,4 @@
-"""`--mode=train`: teacher-forced training of Seq2Seq / Emb / ECM (and ablations).
+"""`--mode=train` of the ECM family (EcmFamily.train): teacher-forced training of Seq2Seq / Emb / ECM (and ablations).
 
 SGD (lr 0.5) with global-norm clipping, the original plateau decay, checkpoints with resume,
 TensorBoard scalars, periodic dev perplexity per emotion, Seq2Seq -> ECM warm start (--init_from).
@@ -19,10 +19,10 @@ from ecm_tf import config
 from ecm_tf import emotions
 from ecm_tf.data import fingerprint
 from ecm_tf.errors import InputError
-from ecm_tf.flags import MODEL_FLAGS
-from ecm_tf.models import ecm_model
-from ecm_tf.models.loss import ecm_loss
-from ecm_tf.training import warm_start
+from ecm_tf.config import MODEL_SETTINGS
+from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm.loss import ecm_loss
+from ecm_tf.models.ecm import warm_start
 from ecm_tf.training.eta import StepClock
 from ecm_tf.training.plateau import PlateauDecay
 
@@ -47,7 +47,7 @@ def write_config(cfg, model, model_dir):
     path = os.path.join(model_dir, "config.json")
     if os.path.exists(path):
         saved = config.with_legacy_settings(ecm_model.saved_config(model_dir))  # settings it predates: as then
-        for name in MODEL_FLAGS + ("post_vocab_size", "response_vocab_size"):
+        for name in MODEL_SETTINGS + ("post_vocab_size", "response_vocab_size"):
             if name in RESUMABLE or name not in saved:
                 continue
             now = getattr(model, name) if name in ("post_vocab_size", "response_vocab_size") else getattr(cfg, name)
@@ -303,11 +303,3 @@ def _train(cfg):
     else:
         print(f"nothing to do: {cfg.model_dir} is already at step {step} (--max_steps={cfg.max_steps})", flush=True)
     return trainer
-
-
-def run(cfg):
-    if cfg.model in ("cerg", "pe2r"):
-        from ecm_tf.cerg import train as cerg_train
-
-        return cerg_train.run(cfg)
-    train(cfg)

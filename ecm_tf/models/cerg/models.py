@@ -6,10 +6,10 @@ import numpy as np
 import tensorflow as tf
 
 from ecm_tf import checkpoints
-from ecm_tf.cerg import char_vocab
-from ecm_tf.cerg import replacement
-from ecm_tf.cerg.cerg_model import CergModel
-from ecm_tf.cerg.pe2r_model import Pe2rModel
+from ecm_tf.models.cerg import char_vocab
+from ecm_tf.models.cerg import replacement
+from ecm_tf.models.cerg.cerg_model import CergModel
+from ecm_tf.models.pe2r.pe2r_model import Pe2rModel
 from ecm_tf.errors import InputError
 
 FAMILIES = ("cerg", "pe2r")

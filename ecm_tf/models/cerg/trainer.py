@@ -18,11 +18,11 @@ import tensorflow as tf
 
 from ecm_tf import checkpoints
 from ecm_tf import io_utils
-from ecm_tf.cerg import char_vocab
-from ecm_tf.cerg import data
-from ecm_tf.cerg import models
-from ecm_tf.cerg import replacement
-from ecm_tf.cerg.retrieval import Bm25Index
+from ecm_tf.models.cerg import char_vocab
+from ecm_tf.models.cerg import data
+from ecm_tf.models.cerg import models
+from ecm_tf.models.cerg import replacement
+from ecm_tf.models.cerg.retrieval import Bm25Index
 from ecm_tf.data import tfrecords
 from ecm_tf.errors import InputError
 
@@ -178,7 +178,8 @@ def train(cfg, pairs, dev_arrays=None, vocab=None, quiet=False):
     return trainer, stats
 
 
-def run(cfg):
+def train_folder(cfg):
+    """--mode=train of CERG / P&E2R (CergFamily.train): the char-level prep folder cfg.data_dir into cfg.model_dir."""
     pairs, dropped = data.load_split(cfg.data_dir, "train", cfg.cerg_max_chars)
     if not pairs:
         raise InputError(f"--data_dir={cfg.data_dir}: no training pair kept (dropped: {dropped})")

@@ -15,8 +15,8 @@ characters are the substitute's samples (the substitute is then trained too).
 
 import tensorflow as tf
 
-from ecm_tf.cerg import char_vocab
-from ecm_tf.cerg.cerg_model import CergModel
+from ecm_tf.models.cerg import char_vocab
+from ecm_tf.models.cerg.cerg_model import CergModel
 
 MLM_MASK_RATE = 0.15
 

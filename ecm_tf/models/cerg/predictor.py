@@ -4,7 +4,7 @@
     predictor.respond(["今天好开心"], ["Happy"])             # -> ["..."]
     predictor.respond(posts, emotions, use_retrieval=False)  # the --no_retrieval ablation
 
-Generation: the shared in-graph beam search (ecm_tf.decoding.beam_search) over the model's
+Generation: the shared in-graph beam search (ecm_tf.samplers.beam_search) over the model's
 `step`, returning `beam_size` finished candidates per (post, emotion); then, for CERG with
 retrieval, the BM25 rerank of retrieval.py. P&E2R and --no_retrieval take the beam search's
 best candidate (highest cumulative log-probability). BM25 cannot run inside a TF graph, so
@@ -17,14 +17,14 @@ import sys
 import tensorflow as tf
 
 from ecm_tf import checkpoints
+from ecm_tf import config
 from ecm_tf import emotions
-from ecm_tf import io_utils
-from ecm_tf.cerg import char_vocab
-from ecm_tf.cerg import data
-from ecm_tf.cerg import models
-from ecm_tf.cerg import retrieval
+from ecm_tf.models.cerg import char_vocab
+from ecm_tf.models.cerg import data
+from ecm_tf.models.cerg import models
+from ecm_tf.models.cerg import retrieval
 from ecm_tf.data import text as text_lib
-from ecm_tf.decoding.beam_search import beam_search
+from ecm_tf.samplers.beam_search import beam_search
 from ecm_tf.errors import InputError
 
 _BATCH = 64
@@ -36,7 +36,7 @@ class CergPredictor:
     """Generates responses with a trained model folder.
 
     Args:
-      model_dir: str, folder written by ecm_tf.cerg.train.
+      model_dir: str, folder written by ecm_tf.models.cerg.trainer.
       settings: dict, its config.json.
       vocab: char_vocab.CharVocab.
       model: the restored CergModel or Pe2rModel.
@@ -60,13 +60,12 @@ class CergPredictor:
             tf.TensorSpec([None], tf.int32), tf.TensorSpec([None, self.max_chars], tf.int32)])
 
     @classmethod
-    def load(cls, model_dir, beam_size=None, retrieval_k=None, retrieval_weight=None):
-        """Loads config.json, char_vocab.txt, the latest checkpoint and (CERG) the BM25 index.
-        Unset arguments take the values saved at training time."""
+    def load(cls, model_dir, beam_size=None, retrieval_k=None, retrieval_weight=None, settings=None):
+        """Loads config.json (unless its dict is given as `settings`), char_vocab.txt, the latest
+        checkpoint and (CERG) the BM25 index. Unset arguments take the values saved at training time."""
         path = os.path.join(model_dir, "config.json")
-        if not os.path.exists(path):
-            raise InputError(f"--model_dir={model_dir}: no config.json (is this a trained model folder?)")
-        settings = io_utils.read_json(path)
+        if settings is None:
+            settings = config.read_saved(model_dir)
         if settings.get("model") not in models.FAMILIES:
             raise InputError(f"{path}: model {settings.get('model')!r} is not a CERG or P&E2R model")
         vocab = char_vocab.CharVocab.load(model_dir)

@@ -14,7 +14,8 @@ decrease), which changes nothing in the results.
 
 Usage:
   memory = tile_beam(encoder_outputs, beam)          # once; step_fn closes over it
-  ids, scores, lengths = beam_search(step_fn, state, batch, beam, max_len)
+  ids, scores, lengths = beam_search(step_fn, state, batch, beam, max_len, start_id=GO, eos_id=EOS,
+                                     forbidden_ids=(PAD, UNK), unk_id=UNK)
 where `step_fn(ids [N], state) -> (log_probs [N, V], new_state)`, N = batch * beam, and `state`
 is a nest of tensors with leading dimension `batch` (tiled here) that is reordered by the parent
 beam each step. Encoder memory is never re-gathered: all beams of one example share it.
@@ -22,8 +23,8 @@ beam each step. Encoder memory is never re-gathered: all beams of one example sh
 
 import tensorflow as tf
 
-from ecm_tf.data.vocab import EOS_ID, GO_ID, PAD_ID, UNK_ID
-
+# Written after a finished sequence's EOS (both vocabularies' PAD is 0).
+FILL_ID = 0
 # Ranking penalties: far larger than any sum of log-probs over a response, far from overflow.
 _UNK_PENALTY = 1e6
 _UNFINISHED_PENALTY = 1e7
@@ -60,8 +61,8 @@ def _write_token(seqs, tokens, t):
     return tf.where(column[None, None, :], tokens[:, :, None], seqs)
 
 
-def beam_search(step_fn, initial_state, batch_size, beam_size, max_len, start_id=GO_ID, eos_id=EOS_ID,
-                forbidden_ids=(PAD_ID, UNK_ID), top_k=None, unk_id=UNK_ID, min_len=0):
+def beam_search(step_fn, initial_state, batch_size, beam_size, max_len, *, start_id, eos_id, forbidden_ids, unk_id,
+                top_k=None, min_len=0):
     """Beam search over `step_fn`.
 
     Args:
@@ -71,9 +72,9 @@ def beam_search(step_fn, initial_state, batch_size, beam_size, max_len, start_id
       beam_size: int (static) beam width K.
       max_len: int, scalar or int32 [B] tensor: decoding steps (tokens including EOS), per example
         when a vector (an example stops growing at its own limit; results as if decoded alone).
-      start_id: int, first input id (GO).
+      start_id: int, first input id (GO). The token ids are the model's, passed in (keyword only).
       eos_id: int, the id that ends a hypothesis.
-      forbidden_ids: ids never generated (PAD and UNK, as the original code).
+      forbidden_ids: ids never generated (ECM: PAD and UNK, as the original code).
       top_k: int <= beam_size, results returned per example (default beam_size).
       unk_id: int, id ranked last when allowed (candidates holding it come after UNK-free ones).
       min_len: int, EOS is not produced before this many tokens (0: at once; 1: no empty response).
@@ -171,5 +172,5 @@ def beam_search(step_fn, initial_state, batch_size, beam_size, max_len, start_id
     scores = tf.gather(pool_score, best, batch_dims=1)
     valid = tf.math.is_finite(scores)
     lengths = tf.where(valid, tf.gather(pool_len, best, batch_dims=1), 0)
-    ids = tf.where(valid[:, :, None], tf.gather(pool_seq, best, batch_dims=1), PAD_ID)
+    ids = tf.where(valid[:, :, None], tf.gather(pool_seq, best, batch_dims=1), FILL_ID)
     return ids, scores, lengths

@@ -39,7 +39,9 @@ class ECMModel(keras.Model):
     Decoding API (used by the beam search, all tensors with leading dim B):
       encoded = model.encode(post, post_len)          # dict: values, keys, mask, final
       state = model.initial_state(encoded, emotion)   # dict: h, context[, imemory]
-      log_probs, state = model.step(prev_ids, state, encoded, emotion)  # [B, V]
+      step = model.step_fn(encoded, emotion)          # closes over memory, emotion vector, mask row
+      log_probs, state = step(prev_ids, state)        # [B, V], the samplers' contract
+      log_probs, state = model.step(prev_ids, state, encoded, emotion)  # the same, one call
     Teacher forcing: `model(batch, training)` -> dict with target_log_probs [B, T],
     selector_logits [B, T] or None, imemory [B, T, H] (M after each step) or None.
 
@@ -103,14 +105,28 @@ class ECMModel(keras.Model):
         """encoded from `encode`, emotion [B] int -> state dict (leading dim B)."""
         return self.cell.initial_state(encoded["final"], emotion, self._memory(encoded, emotion))
 
+    def step_fn(self, encoded, emotion):
+        """The samplers' step contract: `step(prev_ids [B], state) -> (log_probs [B, V], new state)`.
+
+        The attention memory, the emotion vector (Emb) and the external-memory mask row of
+        `emotion` [B] are computed here once, outside the decoding loop, and closed over.
+        """
+        memory = self._memory(encoded, emotion)  # values, keys, mask [B, Tp, ...]; emotion_vector [B, Demo]
+        mask_row = self._emotion_mask(emotion)  # [B, V]
+
+        def step(prev_ids, state):
+            x = self.response_embedding(prev_ids)  # [B, E]
+            new_state = self.cell(x, state, memory)
+            output, top = self.cell.output(new_state)  # [B, H] each
+            selector_in = top if self.cfg.selector_input == "state" else output
+            log_probs, _ = self.output_layer(output, selector_in, mask_row)  # Eq. 11-14
+            return log_probs, new_state
+
+        return step
+
     def step(self, prev_ids, state, encoded, emotion):
         """prev_ids [B] int, state dict, encoded dict, emotion [B] -> (log_probs [B, V], new state)."""
-        x = self.response_embedding(prev_ids)  # [B, E]
-        new_state = self.cell(x, state, self._memory(encoded, emotion))
-        output, top = self.cell.output(new_state)  # [B, H] each
-        selector_in = top if self.cfg.selector_input == "state" else output
-        log_probs, _ = self.output_layer(output, selector_in, self._emotion_mask(emotion))
-        return log_probs, new_state
+        return self.step_fn(encoded, emotion)(prev_ids, state)
 
     # --- teacher forcing ---------------------------------------------------------------------
     def call(self, batch, training=False):
@@ -196,8 +212,9 @@ def check_compatible(model, saved, where):
                              f"--data_dir has {getattr(model, name)} (vocabulary-size mismatch)")
 
 
-def restore(model, model_dir):
-    """Restores the latest checkpoint of a training folder into `model` (built by build_model).
+def restore(model, model_dir, saved=None):
+    """Restores the latest checkpoint of a training folder into `model` (built by build_model);
+    `saved` is its config.json when already read.
 
     Raises InputError for a missing checkpoint, a different variant, a vocabulary-size mismatch or a
     vocabulary other than the one trained with (data/fingerprint.py).
@@ -205,20 +222,21 @@ def restore(model, model_dir):
     """
     from ecm_tf.data import fingerprint
 
-    saved = saved_config(model_dir)
+    saved = saved_config(model_dir) if saved is None else saved
     fingerprint.check(saved, model.cfg.data_dir, model_dir)  # the same words behind the ids
     check_compatible(model, saved, f"--model_dir={model_dir}")
     prefix = latest_checkpoint(model_dir)
     return checkpoints.restore_matched(prefix, f"--model_dir={model_dir}", model=model)
 
 
-def load(cfg, model_dir=None):
-    """(model, cfg, checkpoint prefix) of a trained folder: settings from its config.json, weights from
-    its latest checkpoint (verified whole first)."""
+def load(cfg, model_dir=None, saved=None):
+    """(model, cfg, checkpoint prefix) of a trained folder: settings from its config.json (`saved`
+    when already read), weights from its latest checkpoint (verified whole first)."""
     from ecm_tf import config
 
     model_dir = model_dir or cfg.model_dir
-    cfg = config.load_model_config(cfg, model_dir)
+    saved = config.read_saved(model_dir) if saved is None else saved
+    cfg = config.with_model_settings(cfg, saved)
     model = build_model(cfg, cfg.data_dir)
-    prefix = restore(model, model_dir)  # checks the saved settings against the model first
+    prefix = restore(model, model_dir, saved)  # checks the saved settings against the model first
     return model, cfg, prefix

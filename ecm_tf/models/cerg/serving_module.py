@@ -26,8 +26,8 @@ import tensorflow as tf
 
 from ecm_tf import io_utils
 from ecm_tf import saved_models
-from ecm_tf.cerg import char_vocab
-from ecm_tf.cerg.predictor import CergPredictor
+from ecm_tf.models.cerg import char_vocab
+from ecm_tf.models.cerg.predictor import CergPredictor
 from ecm_tf.data import graph_text
 
 

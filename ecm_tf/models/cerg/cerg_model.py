@@ -14,10 +14,10 @@ response character predicts _EOS (teacher forcing, cross-entropy over the respon
 import keras
 import tensorflow as tf
 
-from ecm_tf.cerg import char_vocab
-from ecm_tf.cerg.attention_mask import Seq2SeqAttentionMask
-from ecm_tf.cerg.embeddings import CergEmbeddings
-from ecm_tf.cerg.transformer_block import PreLNTransformerBlock
+from ecm_tf.models.cerg import char_vocab
+from ecm_tf.models.cerg.attention_mask import Seq2SeqAttentionMask
+from ecm_tf.models.cerg.embeddings import CergEmbeddings
+from ecm_tf.models.cerg.transformer_block import PreLNTransformerBlock
 
 
 class CergModel(keras.Model):

@@ -15,7 +15,7 @@ import keras
 import tensorflow as tf
 
 from ecm_tf import emotions
-from ecm_tf.cerg import char_vocab
+from ecm_tf.models.cerg import char_vocab
 
 CELLS = ("lstm", "gru")
 

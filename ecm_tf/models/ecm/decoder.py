@@ -10,8 +10,9 @@ import tensorflow as tf
 from ecm_tf import emotions
 from ecm_tf.data import pipeline
 from ecm_tf.data import text as text_lib
-from ecm_tf.decoding.beam_search import beam_search, tile_beam
-from ecm_tf.decoding.greedy import greedy_search
+from ecm_tf.data import vocab as vocab_lib
+from ecm_tf.samplers.beam_search import beam_search, tile_beam
+from ecm_tf.samplers.greedy import greedy_search
 from ecm_tf.errors import InputError
 
 # An empty response (EOS first) is never returned; otherwise the search is the original one.
@@ -53,13 +54,13 @@ def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="b
     encoded = model.encode(post, post_len)
     state = model.initial_state(encoded, emotion)  # leading dim B
     memory = {k: encoded[k] for k in ("values", "keys", "mask")}
+    ids = dict(start_id=vocab_lib.GO_ID, eos_id=vocab_lib.EOS_ID, forbidden_ids=(vocab_lib.PAD_ID, vocab_lib.UNK_ID))
     if decoder == "greedy":
-        return greedy_search(lambda ids, s: model.step(ids, s, memory, emotion), state, batch, max_len,
-                             min_len=MIN_RESPONSE_LEN)
-    memory = tile_beam(memory, beam_size)  # [B*K, ...], once for the whole search
-    tiled_emotion = tile_beam(emotion, beam_size)  # [B*K]
-    return beam_search(lambda ids, s: model.step(ids, s, memory, tiled_emotion), state, batch, beam_size,
-                       max_len, top_k=top_k, min_len=MIN_RESPONSE_LEN)
+        return greedy_search(model.step_fn(memory, emotion), state, batch, max_len, min_len=MIN_RESPONSE_LEN, **ids)
+    # [B*K, ...] once for the whole search: the step closes over the tiled memory, emotion vector and mask row.
+    step = model.step_fn(tile_beam(memory, beam_size), tile_beam(emotion, beam_size))
+    return beam_search(step, state, batch, beam_size, max_len, top_k=top_k, min_len=MIN_RESPONSE_LEN,
+                       unk_id=vocab_lib.UNK_ID, **ids)
 
 
 def bucket_length(post_len, bounds):
@@ -166,10 +167,3 @@ class Decoder:
                 progress(start, len(jobs))
         return results
 
-
-def emotion_list(value):
-    """--emotion value -> ids; Other (0) is allowed when named explicitly."""
-    ids = emotions.parse_emotion_list(value)
-    if not ids:
-        raise InputError("--emotion: empty (give a name such as Happy, a list, or all)")
-    return ids

@@ -1,0 +1,1 @@
+"""Samplers over a model step function: beam search (the original ECM decoder) and greedy."""

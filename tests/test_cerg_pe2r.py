@@ -8,7 +8,7 @@ from conftest import assert_loaders_agree, load_both_ways
 from ecm_tf import flags as ecm_flags
 from ecm_tf.models.cerg import data
 from ecm_tf.models.cerg import serving_module
-from ecm_tf.models.cerg import trainer
+from ecm_tf.models.cerg import trainer as cerg_trainer
 from ecm_tf.models.cerg.predictor import CergPredictor
 
 PAIRS = [("今天天气真好", "是啊出去玩吧", 1), ("我好难过", "别难过了抱抱", 2), ("气死我了", "谁惹你生气了", 4),
@@ -21,11 +21,11 @@ def test_pe2r_overfits_decodes_and_reloads(tmp_path):
         batch_size=6, max_steps=150, learning_rate=3e-3, log_every=1000, steps_per_checkpoint=1000,
         steps_per_eval=1000, jit_compile=False, vocab_size=1000, beam_size=2)
     pairs = [(list(p), list(r), e) for p, r, e in PAIRS]
-    trainer, stats = train.train(cfg, pairs, quiet=True)
+    trainer, stats = cerg_trainer.train(cfg, pairs, quiet=True)
     predictor = CergPredictor.load(str(tmp_path))
     arrays = data.to_arrays(predictor.vocab, pairs, 8)
     batch = {k: tf.constant(v) for k, v in arrays.items()}
-    assert float(train.response_loss(trainer.model.batch_logits(batch), batch["target"])) < 0.1
+    assert float(cerg_trainer.response_loss(trainer.model.batch_logits(batch), batch["target"])) < 0.1
     np.testing.assert_array_equal(predictor.model.batch_logits(batch).numpy(),
                                   trainer.model.batch_logits(batch).numpy())
     assert predictor.index is None  # P&E2R has no retrieval
@@ -39,7 +39,7 @@ def test_pe2r_overfits_decodes_and_reloads(tmp_path):
         np.testing.assert_allclose(log_probs.numpy(), full[:, t], atol=1e-4)
         ids = batch["target"][:, t]
     # The SavedModel, loaded as TF Serving loads it, answers as the predictor does.
-    path = export.export(str(tmp_path), str(tmp_path / "export"))
+    path = serving_module.export(str(tmp_path), str(tmp_path / "export"))
     posts = [p for p, _, _ in PAIRS]
     both = load_both_ways(path, "serving_default", {"posts": posts, "emotions": [str(e) for _, _, e in PAIRS]})
     assert_loaders_agree(both)

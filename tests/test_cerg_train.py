@@ -14,9 +14,9 @@ from ecm_tf import config
 from ecm_tf.evaluation import cecg_sheet
 from ecm_tf.models.cerg import char_vocab
 from ecm_tf.models.cerg import data
-from ecm_tf.models.cerg import decode
+from ecm_tf.decoding import decode
 from ecm_tf.models.cerg import serving_module
-from ecm_tf.models.cerg import trainer
+from ecm_tf.models.cerg import trainer as cerg_trainer
 from ecm_tf.models.cerg.predictor import CergPredictor
 from ecm_tf.errors import InputError
 from conftest import assert_loaders_agree, load_both_ways, run_cli
@@ -42,7 +42,7 @@ def trained(tmp_path_factory):
     vocab = char_vocab.build((chars for p, r, _ in pairs for chars in (p, r)), cfg.vocab_size)
     vocab.save(cfg.model_dir)
     dev = data.to_arrays(vocab, pairs[:2], cfg.cerg_max_chars)
-    trainer, stats = train.train(cfg, pairs, dev_arrays=dev, vocab=vocab, quiet=True)
+    trainer, stats = cerg_trainer.train(cfg, pairs, dev_arrays=dev, vocab=vocab, quiet=True)
     return cfg, trainer, stats
 
 
@@ -59,7 +59,7 @@ def test_teacher_forced_loss_is_near_zero(trained):
     predictor = CergPredictor.load(trained[0].model_dir)
     arrays = data.to_arrays(predictor.vocab, [(list(p), list(r), e) for p, r, e in PAIRS], 8)
     batch = {k: tf.constant(v) for k, v in arrays.items()}
-    assert float(train.response_loss(trainer.model.batch_logits(batch), batch["target"])) < 0.2
+    assert float(cerg_trainer.response_loss(trainer.model.batch_logits(batch), batch["target"])) < 0.2
 
 
 @pytest.mark.parametrize("use_retrieval", [True, False])
@@ -107,7 +107,7 @@ def test_saved_model_export_matches_the_predictor(trained, tmp_path):
     without retrieval (raw posts: repeats capped, digits, an unknown character)."""
     cfg, _, _ = trained
     predictor = CergPredictor.load(cfg.model_dir)
-    path = export.export(cfg.model_dir, str(tmp_path / "export"))
+    path = serving_module.export(cfg.model_dir, str(tmp_path / "export"))
     assert path == str(tmp_path / "export" / "1")
     assert (tmp_path / "export" / "1" / "char_vocab.txt").exists()
     posts = ["我好难过", "气死我了了了了了", "今天天气真好12", "晚上吃什么鑫"]
@@ -181,7 +181,18 @@ def test_cecg_sheet_then_cecg_score(trained, tmp_path):
     assert proc.returncode == 2 and f"{sheet}:2: label must be 0, 1 or 2" in proc.stderr
 
 
-def test_cecg_sheet_refuses_an_ecm_folder(tmp_path):
-    (tmp_path / "config.json").write_text(json.dumps({"model": "ecm"}), encoding="utf-8")
-    with pytest.raises(InputError, match="needs a CERG or P&E2R model folder"):
-        cecg_sheet.run(ecm_flags.defaults().replace(model_dir=str(tmp_path)))
+def test_cecg_sheet_takes_any_family_and_refuses_an_unknown_one(tmp_path):
+    from test_decoding_decode import make_model_dir
+
+    make_model_dir(tmp_path / "ecm")  # a tiny ECM with random weights: any family's folder is sheeted
+    posts = tmp_path / "posts.txt"
+    posts.write_text("今天好开心\n我好难过\n", encoding="utf-8")
+    out = tmp_path / "sheet.csv"
+    cecg_sheet.run(ecm_flags.defaults().replace(model_dir=str(tmp_path / "ecm"), input=str(posts), input_format="lines",
+                                                output=str(out), classifier_dir=str(tmp_path / "none")))
+    rows = out.read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 1 + 2 * 5 and rows[0].startswith("post,emotion,response")
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "config.json").write_text(json.dumps({"model": "gpt"}), encoding="utf-8")
+    with pytest.raises(InputError, match="model=gpt: unknown model family"):
+        cecg_sheet.run(ecm_flags.defaults().replace(model_dir=str(tmp_path / "odd")))

@@ -29,8 +29,10 @@ def test_stray_argument_is_rejected():
 
 def test_every_mode_has_a_module_file():
     assert set(main.MODES) == set(ecm_flags.MODES)
-    for mode, module in main.MODES.items():
+    for mode, target in main.MODES.items():
+        module, _, function = target.partition(":")
         assert (REPO / (module.replace(".", "/") + ".py")).exists(), f"--mode={mode}: {module} missing"
+        assert function in (REPO / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8"), target
 
 
 def test_flag_files_only_name_defined_flags():

@@ -1,6 +1,7 @@
 """Vocabularies and the external-memory mask on a tiny corpus with hand-checked ids."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -64,3 +65,23 @@ def test_dutir_specials_never_emotion_words():
     mask, _ = ememory.build_mask(v, lexicon.load_lexicon())
     assert not mask[:, :4].any() and not mask[:, 6].any()
     assert mask[5, 4] == 1 and mask[2, 5] == 1
+
+
+def test_the_three_vocabularies_share_one_base_class(tmp_path):
+    from ecm_tf.classifier.vocabulary import Vocabulary
+    from ecm_tf.data.vocab import TokenVocabulary
+    from ecm_tf.models.cerg import char_vocab
+
+    word = vocab_lib.build([["好", "的", "好"]], 10)
+    clf = Vocabulary.build([["好", "的", "好"]], 10, 1)
+    char = char_vocab.build([list("好的好")], 30)
+    for v in (word, clf, char):
+        assert isinstance(v, TokenVocabulary)
+        assert v.lookup(["好", "从没见过"]) == [len(v.SPECIALS), 1]  # most frequent first, unknown -> _UNK
+        path = tmp_path / f"{type(v).__name__}.txt"
+        TokenVocabulary.save(v, str(path))
+        again = TokenVocabulary.load.__func__(type(v), str(path))
+        assert again.text() == v.text() and again.sha256() == v.sha256()
+        with pytest.raises(InputError, match=re.escape(f"{path}:1: not a {v.KIND}")):
+            path.write_text("x\n" + v.text(), encoding="utf-8")
+            TokenVocabulary.load.__func__(type(v), str(path))

@@ -11,7 +11,7 @@ from ecm_tf import config
 from ecm_tf.models.cerg import char_vocab
 from ecm_tf.models.cerg import data
 from ecm_tf.models.cerg import models
-from ecm_tf.models.cerg import trainer
+from ecm_tf.models.cerg import trainer as cerg_trainer
 from ecm_tf.models.pe2r.pe2r_model import Pe2rModel
 from ecm_tf.models.cerg.predictor import CergPredictor
 from ecm_tf.errors import InputError
@@ -51,7 +51,7 @@ def test_predictor_never_returns_an_empty_response():
 
 def test_smoke_cerg_decodes_no_empty_response(tmp_path):
     cfg = small_cfg(tmp_path, max_steps=20)
-    train.train(cfg, CHAR_PAIRS, quiet=True)
+    cerg_trainer.train(cfg, CHAR_PAIRS, quiet=True)
     predictor = CergPredictor.load(str(tmp_path))
     posts = [p for p, _, _ in PAIRS] * 5
     emotions = [e for e in ("Like", "Sad", "Disgust", "Angry", "Happy") for _ in PAIRS]
@@ -87,12 +87,12 @@ def test_pe2r_cell_default_saved_and_guarded(tmp_path):
         model="pe2r", model_dir=str(tmp_path), embed_dim=8, hidden=12, emotion_dim=4, cerg_max_chars=8,
         batch_size=6, max_steps=2, log_every=1000, steps_per_checkpoint=1000, steps_per_eval=1000,
         jit_compile=False, vocab_size=1000, beam_size=2)
-    train.train(cfg, CHAR_PAIRS, quiet=True)
+    cerg_trainer.train(cfg, CHAR_PAIRS, quiet=True)
     saved = json.loads((tmp_path / "config.json").read_text())
     assert saved["pe2r_cell"] == "lstm"
     assert CergPredictor.load(str(tmp_path)).model.cell == "lstm"
     with pytest.raises(InputError, match="pe2r_cell=lstm; this run has --pe2r_cell=gru"):
-        train.train(cfg.replace(pe2r_cell="gru", max_steps=4), CHAR_PAIRS, quiet=True)
+        cerg_trainer.train(cfg.replace(pe2r_cell="gru", max_steps=4), CHAR_PAIRS, quiet=True)
     # A config.json from before the flag existed is a GRU model.
     del saved["pe2r_cell"]
     assert models.build(saved, 100).cell == "gru"

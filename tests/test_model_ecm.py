@@ -112,3 +112,16 @@ def test_restore_refuses_wrong_variant_and_vocab(tmp_path):
     bigger = np.zeros([6, VR + 1], np.uint8)
     with pytest.raises(InputError, match="response_vocab_size=17.*vocabulary-size mismatch"):
         ecm_model.restore(ecm_model.create(cfg, VP, VR + 1, bigger), str(tmp_path))
+
+
+def test_model_is_built_from_explicit_hyperparameters_and_round_trips_get_config():
+    cfg = tiny_cfg(use_imemory=False, selector_input="output")
+    model = ecm_model.create(cfg, VP, VR, MASK)
+    config = model.get_config()
+    assert config["hidden"] == cfg.hidden and config["use_imemory"] is False and config["selector_input"] == "output"
+    assert set(ecm_model.HPARAMS) <= set(config) and "batch_size" not in config  # no training or CLI settings
+    clone = ecm_model.ECMModel.from_config(config)
+    clone(ecm_model.dummy_batch(), training=False)
+    assert [tuple(v.shape) for v in clone.weights] == [tuple(v.shape) for v in model.weights]
+    with pytest.raises(TypeError, match="unknown hyperparameters"):
+        ecm_model.ECMModel(VP, VR, MASK, batch_size=3)

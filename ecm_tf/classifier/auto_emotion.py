@@ -44,7 +44,7 @@ class AutoEmotion:
         if classifier_dir and os.path.isdir(classifier_dir):
             from ecm_tf.classifier import predictor
 
-            classifier = predictor.load_classifier(classifier_dir)
+            classifier = predictor.load_classifier(classifier_dir, "--classifier_dir")
         else:
             print(f"--classifier_dir={classifier_dir}: no such folder; --emotion=auto detects the post emotion "
                   f"with the DUTIR lexicon classifier", file=sys.stderr, flush=True)

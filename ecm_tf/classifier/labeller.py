@@ -41,7 +41,7 @@ class Labeller:
                     raise InputError(f"{self.flag}={self.source}: expected 'auto' or a trained classifier folder")
                 from ecm_tf.classifier import predictor
 
-                self._classifier = predictor.load_classifier(self.source)
+                self._classifier = predictor.load_classifier(self.source, self.flag)
         return self._classifier
 
     def __call__(self, texts, token_lists):

@@ -28,9 +28,9 @@ class NeuralClassifier:
       config: dict, its config.json.
     """
 
-    def __init__(self, model_dir, config):
+    def __init__(self, model_dir, config, flag="--model_dir"):
         self.model_dir = model_dir
-        where = f"--model_dir={model_dir}"
+        where = f"{flag}={model_dir}"
         if not isinstance(config.get("clf_max_len"), int):
             raise InputError(f"{where}: {CONFIG} has no clf_max_len (not written by --mode=train_classifier?)")
         self.max_len = config["clf_max_len"]
@@ -67,19 +67,20 @@ class NeuralClassifier:
         return self.predict_ids([self.vocab.encode(data_lib.tokenize(t, self.max_len)) for t in texts])
 
 
-def load_classifier(model_dir):
-    """LexiconClassifier or NeuralClassifier from a --mode=train_classifier folder."""
+def load_classifier(model_dir, flag="--model_dir"):
+    """LexiconClassifier or NeuralClassifier from a --mode=train_classifier folder; errors name `flag`
+    (the flag that gave the folder: --model_dir, --classifier_dir, --label_source)."""
     if not model_dir or not os.path.isdir(model_dir):
-        raise InputError(f"--model_dir={model_dir}: no such classifier folder (train one with --mode=train_classifier)")
+        raise InputError(f"{flag}={model_dir}: no such classifier folder (train one with --mode=train_classifier)")
     path = os.path.join(model_dir, CONFIG)
     if not os.path.exists(path):
-        raise InputError(f"--model_dir={model_dir}: no {CONFIG} (is this a trained classifier folder?)")
+        raise InputError(f"{flag}={model_dir}: no {CONFIG} (is this a trained classifier folder?)")
     config = io_utils.read_json(path)
     kind = config.get("classifier")
     if kind == "lexicon":
         return LexiconClassifier()
     if kind in ("rnn", "lstm", "bilstm"):
-        return NeuralClassifier(model_dir, config)
+        return NeuralClassifier(model_dir, config, flag)
     raise InputError(f"{path}: unknown classifier {kind!r}")
 
 

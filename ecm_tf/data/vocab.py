@@ -1,10 +1,16 @@
-"""Word vocabularies as in the original ECM code: frequency-sorted, ids 0..3 = _PAD _UNK _EOS _GO.
+"""Vocabularies: the base class of every token <-> id table of the package, and ECM's word vocabularies.
 
-Post and response vocabularies are separate files (`vocab.post.txt`, `vocab.response.txt`), one
-word per line, line number = id. Digits are normalised to 0 before counting.
+`TokenVocabulary` is the base: a file of one token a line (line number = id) that starts with
+the subclass's SPECIALS, unknown tokens looked up as _UNK (id 1), a content hash, atomic save and
+a one-line error naming the file. Its variants: `Vocab` (here: ECM's post and response words,
+ids 0..3 = _PAD _UNK _EOS _GO, as the original code; digits normalised to 0 before counting),
+`classifier.vocabulary.Vocabulary` (_PAD _UNK) and `models.cerg.char_vocab.CharVocab`
+(characters, emotion tokens). Post and response vocabularies are separate files
+(`vocab.post.txt`, `vocab.response.txt`).
 """
 
 import collections
+import hashlib
 import os
 
 from ecm_tf.data import text as text_lib
@@ -19,29 +25,77 @@ POST_FILE = "vocab.post.txt"
 RESPONSE_FILE = "vocab.response.txt"
 
 
-class Vocab:
-    """Bidirectional word <-> id map.
+class TokenVocabulary:
+    """Token <-> id table whose first ids are the class's SPECIALS (id 1 = _UNK in every variant).
+
+    Args:
+      tokens: list[str], every token in id order, starting with SPECIALS.
+    """
+
+    SPECIALS = (PAD, UNK)
+    KIND = "vocabulary"  # how errors name the file
+
+    def __init__(self, tokens):
+        tokens = list(tokens)
+        if tuple(tokens[: len(self.SPECIALS)]) != self.SPECIALS:
+            raise ValueError(f"a {self.KIND} starts with {' '.join(self.SPECIALS)}, got {tokens[: len(self.SPECIALS)]}")
+        self._tokens = tokens
+        self._ids = {t: i for i, t in enumerate(tokens)}
+
+    def __len__(self):
+        return len(self._tokens)
+
+    def __contains__(self, token):
+        return token in self._ids
+
+    def lookup(self, tokens):
+        """Ids of `tokens`, _UNK (1) for unknown ones."""
+        return [self._ids.get(t, UNK_ID) for t in tokens]
+
+    def text(self):
+        """The file's content: one token a line."""
+        return "".join(t + "\n" for t in self._tokens)
+
+    def sha256(self):
+        return hashlib.sha256(self.text().encode("utf-8")).hexdigest()
+
+    def save(self, path):
+        with io_utils.atomic_open(path) as f:
+            f.write(self.text())
+
+    @classmethod
+    def load(cls, path):
+        """The vocabulary of a file; InputError naming the file when it is missing or is another kind."""
+        if not os.path.exists(path):
+            raise InputError(f"{path}: {cls.KIND} file missing")
+        tokens = io_utils.read_lines(path)
+        if tuple(tokens[: len(cls.SPECIALS)]) != cls.SPECIALS:
+            raise InputError(f"{path}:1: not a {cls.KIND} (must start with {' '.join(cls.SPECIALS)})")
+        return cls(tokens)
+
+    @staticmethod
+    def ranked(counts, size, min_count=1):
+        """The `size` most frequent tokens of a Counter seen at least `min_count` times (ties by token)."""
+        kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
+        return kept[: max(0, size)]
+
+
+class Vocab(TokenVocabulary):
+    """ECM's word vocabulary: ids 0..3 = _PAD _UNK _EOS _GO, then words by frequency.
 
     Args:
       words: list[str], the words in id order; the first four must be _PAD _UNK _EOS _GO.
     """
 
-    def __init__(self, words):
-        words = list(words)
-        if tuple(words[:4]) != SPECIALS:
-            raise ValueError(f"a vocabulary starts with {' '.join(SPECIALS)}, got {words[:4]}")
-        self._words = words
-        self._ids = {w: i for i, w in enumerate(words)}
+    SPECIALS = SPECIALS
 
-    def __len__(self):
-        return len(self._words)
-
-    def __contains__(self, word):
-        return word in self._ids
+    @property
+    def _words(self):
+        return self._tokens
 
     @property
     def word_list(self):
-        return list(self._words)
+        return list(self._tokens)
 
     def id(self, word):
         return self._ids.get(word, UNK_ID)
@@ -62,18 +116,6 @@ class Vocab:
                 out.append(self._words[i] if 0 <= i < len(self._words) else UNK)
         return out
 
-    def save(self, path):
-        with io_utils.atomic_open(path) as f:
-            f.write("\n".join(self._words) + "\n")
-
-    @classmethod
-    def load(cls, path):
-        if not os.path.exists(path):
-            raise InputError(f"{path}: vocabulary file missing")
-        words = io_utils.read_lines(path)
-        if tuple(words[:4]) != SPECIALS:
-            raise InputError(f"{path}:1: not a vocabulary (must start with {' '.join(SPECIALS)})")
-        return cls(words)
 
 
 def build(token_lists, size):
@@ -90,8 +132,7 @@ def build(token_lists, size):
         counts.update(tokens)
     for s in SPECIALS:
         counts.pop(s, None)
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return Vocab(list(SPECIALS) + [w for w, _ in ranked[: size - len(SPECIALS)]])
+    return Vocab(list(SPECIALS) + Vocab.ranked(counts, size - len(SPECIALS)))
 
 
 def load_pair(folder, flag="--vocab_dir"):

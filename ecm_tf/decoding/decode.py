@@ -89,13 +89,14 @@ def decode(cfg, posts, family, saved, predictor=None):
     predictor = predictor or family.load(cfg, cfg.model_dir, saved)
     plan = plan_emotions(cfg, [text for _, text in posts], predictor.data_dir)
     jobs = [(i, e, extra) for i, row in enumerate(plan) for e, extra in row]
+    per_post = "auto" if is_auto(cfg.emotion) else len(plan[0])
+    print(f"decode: {len(posts)} posts x {per_post} emotions, {predictor.search}", file=sys.stderr, flush=True)
     records = predictor.predict([prepared[i] for i, _, _ in jobs], [e for _, e, _ in jobs],
                                 progress=_progress if cfg.output else None)
     out = []
     for (_, _, extra), r in zip(jobs, records):
         head = {"post": r["post"], "emotion": r["emotion"], **extra}
         out.append({**head, **{k: v for k, v in r.items() if k not in head}})
-    per_post = "auto" if is_auto(cfg.emotion) else len(plan[0])
     return out, per_post
 
 

@@ -45,7 +45,7 @@ def load_emotion_classifier(classifier_dir):
     from ecm_tf.classifier.predictor import load_classifier
 
     if classifier_dir and os.path.isdir(classifier_dir):
-        return load_classifier(classifier_dir), classifier_dir
+        return load_classifier(classifier_dir, "--classifier_dir"), classifier_dir
     sys.stderr.write(f"--classifier_dir={classifier_dir}: no such folder; using the DUTIR lexicon classifier\n")
     return LexiconClassifier(), "lexicon (fallback)"
 

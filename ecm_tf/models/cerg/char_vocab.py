@@ -10,8 +10,7 @@ import collections
 import os
 
 from ecm_tf import emotions
-from ecm_tf import io_utils
-from ecm_tf.data.vocab import EOS, GO, PAD, UNK
+from ecm_tf.data.vocab import EOS, GO, PAD, UNK, TokenVocabulary
 from ecm_tf.errors import InputError
 
 FILE = "char_vocab.txt"
@@ -23,22 +22,15 @@ FIRST_EMOTION_ID = 6
 FIRST_CHAR_ID = len(SPECIALS)
 
 
-class CharVocab:
-    """Character <-> id map with the special tokens above.
+class CharVocab(TokenVocabulary):
+    """Character <-> id map with the special tokens above (data/vocab.TokenVocabulary).
 
     Args:
       tokens: list[str], all tokens in id order, starting with SPECIALS.
     """
 
-    def __init__(self, tokens):
-        tokens = list(tokens)
-        if tuple(tokens[:FIRST_CHAR_ID]) != SPECIALS:
-            raise ValueError(f"a character vocabulary starts with {' '.join(SPECIALS)}")
-        self._tokens = tokens
-        self._ids = {t: i for i, t in enumerate(tokens)}
-
-    def __len__(self):
-        return len(self._tokens)
+    SPECIALS = SPECIALS
+    KIND = "character vocabulary"
 
     @property
     def tokens(self):
@@ -49,7 +41,7 @@ class CharVocab:
         return FIRST_EMOTION_ID + int(emotion)
 
     def ids(self, chars):
-        return [self._ids.get(c, UNK_ID) for c in chars]
+        return self.lookup(chars)
 
     def chars(self, ids):
         """Characters of `ids`, stopping at _EOS, skipping _PAD and special tokens."""
@@ -63,18 +55,14 @@ class CharVocab:
         return out
 
     def save(self, folder):
-        with io_utils.atomic_open(os.path.join(folder, FILE)) as f:
-            f.write("\n".join(self._tokens) + "\n")
+        super().save(os.path.join(folder, FILE))
 
     @classmethod
     def load(cls, folder):
         path = os.path.join(folder, FILE)
         if not os.path.exists(path):
-            raise InputError(f"--model_dir={folder}: no {FILE} (is this a trained CERG/P&E2R folder?)")
-        tokens = io_utils.read_lines(path)
-        if tuple(tokens[:FIRST_CHAR_ID]) != SPECIALS:
-            raise InputError(f"{path}:1: not a character vocabulary (must start with {' '.join(SPECIALS)})")
-        return cls(tokens)
+            raise InputError(f"{path}: no such file (is {folder} a trained CERG/P&E2R folder?)")
+        return super().load(path)
 
 
 def build(char_lists, size):
@@ -86,5 +74,4 @@ def build(char_lists, size):
         counts.update(chars)
     for s in SPECIALS:
         counts.pop(s, None)
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return CharVocab(list(SPECIALS) + [c for c, _ in ranked[: size - FIRST_CHAR_ID]])
+    return CharVocab(list(SPECIALS) + CharVocab.ranked(counts, size - FIRST_CHAR_ID))

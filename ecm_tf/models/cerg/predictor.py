@@ -28,7 +28,7 @@ from ecm_tf.samplers.beam_search import beam_search
 from ecm_tf.errors import InputError
 
 _BATCH = 64
-# No empty response: _EOS is not allowed as the first character (as ECM's decoder, decoding/decoder.py).
+# No empty response: _EOS is not allowed as the first character (as ECM's decoder, models/ecm/decoder.py).
 MIN_RESPONSE_LEN = 1
 
 

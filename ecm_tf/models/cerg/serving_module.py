@@ -75,9 +75,12 @@ class BeamSearchModule(tf.Module):
         return {"responses": responses, "scores": out["scores"]}
 
 
-def export(model_dir, export_dir):
-    """Writes the SavedModel as a new version folder (saved_models.write); returns its path."""
-    predictor = CergPredictor.load(model_dir)
+def export(predictor, export_dir):
+    """Writes the SavedModel of a CergPredictor (or of a model folder, loaded with its saved settings)
+    as a new version folder (saved_models.write); returns its path."""
+    if isinstance(predictor, str):
+        predictor = CergPredictor.load(predictor)
+    model_dir = predictor.model_dir
     module = BeamSearchModule(predictor)
     info = {"model": predictor.settings["model"], "beam_size": predictor.beam_size,
             "max_chars": predictor.max_chars, "retrieval": False}

@@ -180,6 +180,9 @@ def train(cfg, pairs, dev_arrays=None, vocab=None, quiet=False):
 
 def train_folder(cfg):
     """--mode=train of CERG / P&E2R (CergFamily.train): the char-level prep folder cfg.data_dir into cfg.model_dir."""
+    if cfg.strategy != "default":
+        raise InputError(f"--strategy={cfg.strategy}: CERG and P&E2R train on one device for now "
+                         f"(tf.distribute runs the ECM family's trainer); drop the flag")
     pairs, dropped = data.load_split(cfg.data_dir, "train", cfg.cerg_max_chars)
     if not pairs:
         raise InputError(f"--data_dir={cfg.data_dir}: no training pair kept (dropped: {dropped})")

@@ -34,23 +34,24 @@ def length_offset(cfg):
     return 1 if rule == "original" else 0
 
 
-def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="beam"):
+def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="beam", offset=0):
     """Graph-mode decoding of a batch (usable inside tf.function and a SavedModel).
 
     Args:
       model: ECMModel (encode / initial_state / step).
       post: int32 [B, Tp] post ids; post_len: int32 [B]; emotion: int32 [B].
       max_len: int32 scalar or [B], the decoder size: the post's bucket size D (Decoder.max_len).
-        Responses have at most D - length_offset(model.cfg) tokens, EOS included (D - 1 by
+        Responses have at most D - offset tokens, EOS included (D - 1 by
         default, as the original).
       beam_size: int, static beam width; top_k: int <= beam_size.
       decoder: "beam" or "greedy" (greedy returns K = 1).
+      offset: length_offset(cfg) of the decoding settings (--bucket_lengths).
 
     Returns:
       ids int32 [B, K, max_len], scores float32 [B, K], lengths int32 [B, K].
     """
     batch = tf.shape(post)[0]
-    max_len = tf.maximum(tf.convert_to_tensor(max_len, tf.int32) - length_offset(model.cfg), 1)
+    max_len = tf.maximum(tf.convert_to_tensor(max_len, tf.int32) - offset, 1)
     encoded = model.encode(post, post_len)
     state = model.initial_state(encoded, emotion)  # leading dim B
     memory = {k: encoded[k] for k in ("values", "keys", "mask")}
@@ -108,7 +109,8 @@ class Decoder:
         spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
                 tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)]
         self._search = tf.function(
-            lambda p, l, e, m: search(model, p, l, e, m, self.beam, self.top_k, cfg.decoder), input_signature=spec)
+            lambda p, l, e, m: search(model, p, l, e, m, self.beam, self.top_k, cfg.decoder, length_offset(cfg)),
+            input_signature=spec)
 
     def max_len(self, num_tokens):
         """The decoder size for a post of `num_tokens` (see `search`): its bucket size, or

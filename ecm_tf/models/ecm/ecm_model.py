@@ -2,6 +2,7 @@
 
 import json
 import os
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -20,6 +21,20 @@ GO_ID = 3
 VARIANT_SETTINGS = ("use_emb", "use_imemory", "use_ememory", "embed_dim", "hidden", "num_layers",
                     "emotion_dim", "imemory_layers", "selector_input", "gru_cell", "attention_query_bias",
                     "imemory_gate_bias", "output_features")
+
+
+# The model's hyperparameters (ECMModel's keyword arguments and get_config), with the paper's values.
+HPARAMS = {
+    "embed_dim": 100, "hidden": 256, "num_layers": 2, "emotion_dim": 100, "use_emb": True, "use_imemory": True,
+    "use_ememory": True, "read_gate_inputs": "paper", "write_gate_inputs": "paper", "imemory_layers": "all",
+    "gate_bias_init": 0.0, "selector_input": "state", "attention_mask_pad": True, "encoder_input": "paper",
+    "gru_cell": "paper", "attention_query_bias": False, "imemory_gate_bias": False, "output_features": "state",
+}
+
+
+def hparams(cfg):
+    """ECMModel's hyperparameters from a Config (--reverse_encoder_input read as encoder_input=reversed)."""
+    return {**{name: getattr(cfg, name) for name in HPARAMS}, "encoder_input": encoder_input_mode(cfg)}
 
 
 def encoder_input_mode(cfg):
@@ -46,18 +61,22 @@ class ECMModel(keras.Model):
     selector_logits [B, T] or None, imemory [B, T, H] (M after each step) or None.
 
     Args:
-      cfg: Config (embed_dim, hidden, num_layers, emotion_dim, use_emb, use_imemory, use_ememory,
-        read_gate_inputs, write_gate_inputs, imemory_layers, gate_bias_init, selector_input,
-        reverse_encoder_input, attention_mask_pad, encoder_input, gru_cell, attention_query_bias,
-        imemory_gate_bias, output_features; docs/faithfulness.md).
       post_vocab_size: int, encoder vocabulary size.
       response_vocab_size: int, decoder vocabulary size V.
       ememory_mask: uint8 array [6, V], the external-memory mask (row e = emotion e's words).
+      **hparams: the HPARAMS (embed_dim, hidden, num_layers, emotion_dim, use_emb, use_imemory,
+        use_ememory, read_gate_inputs, write_gate_inputs, imemory_layers, gate_bias_init,
+        selector_input, attention_mask_pad, encoder_input, gru_cell, attention_query_bias,
+        imemory_gate_bias, output_features; docs/faithfulness.md); unset ones take the paper's values.
     """
 
-    def __init__(self, cfg, post_vocab_size, response_vocab_size, ememory_mask, **kwargs):
-        super().__init__(name="ecm_model", **kwargs)
-        self.cfg = cfg
+    def __init__(self, post_vocab_size, response_vocab_size, ememory_mask, name="ecm_model", **hparams):
+        unknown = sorted(set(hparams) - set(HPARAMS))
+        if unknown:
+            raise TypeError(f"ECMModel: unknown hyperparameters {unknown}")
+        super().__init__(name=name)
+        self.hparams = {**HPARAMS, **hparams}
+        cfg = self.cfg = SimpleNamespace(**self.hparams)  # attribute access inside the model
         self.post_vocab_size = post_vocab_size
         self.response_vocab_size = response_vocab_size
         mask = np.asarray(ememory_mask, np.float32)
@@ -71,7 +90,7 @@ class ECMModel(keras.Model):
         self.post_embedding = keras.layers.Embedding(post_vocab_size, cfg.embed_dim, name="post_embedding")
         self.response_embedding = keras.layers.Embedding(
             response_vocab_size, cfg.embed_dim, name="response_embedding")
-        self.encoder = GRUEncoder(cfg.hidden, cfg.num_layers, encoder_input_mode(cfg), cfg.gru_cell, name="encoder")
+        self.encoder = GRUEncoder(cfg.hidden, cfg.num_layers, cfg.encoder_input, cfg.gru_cell, name="encoder")
         if cfg.use_emb:
             self.emotion_embedding = keras.layers.Embedding(
                 emotions.NUM_EMOTIONS, cfg.emotion_dim, name="emotion_embedding")
@@ -83,6 +102,15 @@ class ECMModel(keras.Model):
             output_features=cfg.output_features, name="decoder")
         self.output_layer = ExternalMemoryOutput(
             response_vocab_size, cfg.use_ememory, selector_bias=cfg.selector_input == "output", name="output")
+
+    def get_config(self):
+        return {"name": self.name, "post_vocab_size": self.post_vocab_size,
+                "response_vocab_size": self.response_vocab_size,
+                "ememory_mask": self.ememory_mask.astype(np.uint8).tolist(), **self.hparams}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     # --- decoding API ------------------------------------------------------------------------
     def encode(self, post, post_len):
@@ -161,7 +189,8 @@ def dummy_batch(batch_size=2, length=2):
 
 def create(cfg, post_vocab_size, response_vocab_size, ememory_mask):
     """An ECMModel with all variables built (eagerly, so none is created inside a loop later)."""
-    model = ECMModel(cfg, post_vocab_size, response_vocab_size, ememory_mask)
+    model = ECMModel(post_vocab_size, response_vocab_size, ememory_mask, **hparams(cfg))
+    model.data_dir = cfg.data_dir  # the prep folder behind the vocabularies (restore checks its fingerprint)
     model(dummy_batch(), training=False)
     return model
 
@@ -223,7 +252,7 @@ def restore(model, model_dir, saved=None):
     from ecm_tf.data import fingerprint
 
     saved = saved_config(model_dir) if saved is None else saved
-    fingerprint.check(saved, model.cfg.data_dir, model_dir)  # the same words behind the ids
+    fingerprint.check(saved, model.data_dir, model_dir)  # the same words behind the ids
     check_compatible(model, saved, f"--model_dir={model_dir}")
     prefix = latest_checkpoint(model_dir)
     return checkpoints.restore_matched(prefix, f"--model_dir={model_dir}", model=model)

@@ -43,7 +43,8 @@ class ServingModule(tf.Module):
         self.decoder = cfg.decoder
         self.max_post_tokens = cfg.max_post_len - 1
         # As Decoder.max_len: --max_decode_len=N means N response tokens (EOS included), whatever the rule.
-        self.max_decode_len = cfg.max_decode_len + length_offset(cfg) if cfg.max_decode_len else 0
+        self.length_offset = length_offset(cfg)
+        self.max_decode_len = cfg.max_decode_len + self.length_offset if cfg.max_decode_len else 0
         self.bounds = tf.constant(pipeline.boundaries(cfg), tf.int32)
         words = post_vocab.word_list
         self.post_table = saved_models.string_table(words, range(len(words)), UNK_ID)
@@ -68,7 +69,7 @@ class ServingModule(tf.Module):
                                   tf.TensorSpec([None], tf.int32)])
     def decode_ids(self, post, post_len, emotion):
         ids, scores, lengths = search(self._model.obj, post, post_len, emotion, self._max_len(post_len), self.beam,
-                                      self.top_k, self.decoder)
+                                      self.top_k, self.decoder, self.length_offset)
         return {"ids": ids, "scores": scores, "lengths": lengths}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="posts"),

@@ -37,8 +37,21 @@ def make_strategy(name):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return tf.distribute.MultiWorkerMirroredStrategy()  # the cluster comes from TF_CONFIG (docs/model.md)
     return tf.distribute.get_strategy()
+
+
+def write_dir(strategy, model_dir):
+    """Where this process writes checkpoints and TensorBoard logs: model_dir for the chief (or a
+    single process), model_dir/workers/worker_N for the other workers of a multi-worker run. Every
+    worker takes part in saving (the variables are synchronised), but only the chief's copy is the
+    model folder."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return model_dir
+    chief = resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
+                                               and "chief" not in resolver.cluster_spec().as_dict())
+    return model_dir if chief else os.path.join(model_dir, "workers", f"{resolver.task_type}_{resolver.task_id}")
 
 
 def write_config(cfg, model, model_dir):
@@ -79,6 +92,8 @@ class Trainer:
             self.step = tf.Variable(0, trainable=False, dtype=tf.int64, name="global_step")
             self.lr = tf.Variable(cfg.learning_rate, trainable=False, dtype=tf.float32, name="learning_rate")
         self.plateau = PlateauDecay(self.lr, cfg.lr_decay, cfg.lr_decay_window)
+        self.write_dir = write_dir(self.strategy, cfg.model_dir)
+        self.is_chief = self.write_dir == cfg.model_dir
         self._tracked = dict(model=self.model, optimizer=self.optimizer, step=self.step, learning_rate=self.lr,
                              plateau=self.plateau)
         self.track()
@@ -90,7 +105,7 @@ class Trainer:
         iterator, the progress window)."""
         self._tracked.update(objects)
         self.checkpoint = tf.train.Checkpoint(**self._tracked)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, self.cfg.model_dir, self.cfg.keep_checkpoints)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, self.write_dir, self.cfg.keep_checkpoints)
 
     def _compute(self, batch):
         variables = self.model.trainable_variables
@@ -219,11 +234,18 @@ def _train(cfg):
     keras.utils.set_random_seed(cfg.seed)
     os.makedirs(cfg.model_dir, exist_ok=True)
     trainer = Trainer(cfg)
-    write_config(cfg, trainer.model, cfg.model_dir)
+    if trainer.is_chief:
+        write_config(cfg, trainer.model, cfg.model_dir)
+    else:
+        os.makedirs(trainer.write_dir, exist_ok=True)
     dataset = pipeline.make_dataset(cfg.data_dir, "train", cfg, training=True)
     dataset = dataset.map(lambda b: {k: b[k] for k in BATCH_KEYS})
     if cfg.strategy != "default":
-        dataset = trainer.strategy.experimental_distribute_dataset(dataset)
+        # Every worker reads the whole input and keeps its slice of each global batch (DATA sharding),
+        # so a distributed run trains on exactly the batches of a single-process run.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        dataset = trainer.strategy.experimental_distribute_dataset(dataset.with_options(options))
     iterator = iter(dataset)
     window = LogWindow()
     # tf.distribute's iterators are not checkpointable: under a strategy the input restarts on resume.
@@ -245,8 +267,8 @@ def _train(cfg):
     else:
         _initialise(trainer, cfg)
     has_dev = bool(tfrecords.split_files(cfg.data_dir, "dev"))
-    writer = tf.summary.create_file_writer(os.path.join(cfg.model_dir, "train"))
-    dev_writer = tf.summary.create_file_writer(os.path.join(cfg.model_dir, "dev"))
+    writer = tf.summary.create_file_writer(os.path.join(trainer.write_dir, "train"))
+    dev_writer = tf.summary.create_file_writer(os.path.join(trainer.write_dir, "dev"))
 
     start_step = int(trainer.step.numpy())
     t0 = last_t = time.time()

@@ -112,6 +112,8 @@ flags.DEFINE_integer("max_decode_len", 0, "Maximum response length; 0 = the buck
 flags.DEFINE_string("emotion", "all", "Emotion name(s) to generate, comma separated, 'all' (Like..Happy), or 'auto' "
                     "(chosen from the post's emotion and the training data's emotion interactions).")
 flags.DEFINE_integer("auto_emotion_top_k", 1, "--emotion=auto: response emotions per post (the most frequent k).")
+flags.DEFINE_enum("decode_format", "jsonl", ["jsonl", "tsv"],
+                  "--mode=decode output: jsonl (the family's records) or tsv (post<TAB>emotion<TAB>response).")
 flags.DEFINE_integer("num_posts", 200, "Posts sampled for an evaluation sheet (paper: 200).")
 flags.DEFINE_integer("eval_posts", 0, "--mode=eval: distinct posts decoded (seeded sample; 0 = all of the split).")
 flags.DEFINE_list("systems", [], "Decode outputs (JSON lines of --mode=decode), one per system, for --mode=eval_sheet.")

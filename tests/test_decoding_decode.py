@@ -98,3 +98,16 @@ def test_long_post_is_truncated_with_a_note(capsys):
     tokens = post_tokens(" ".join(["我"] * 35), cfg, "<stdin>:1")
     assert tokens == ["我"] * 29
     assert "<stdin>:1: post has 35 tokens; truncated to 29 (--max_post_len=30)" in capsys.readouterr().err
+
+
+def test_decode_format_tsv_prints_post_emotion_response(model_dir, tmp_path, capsys):
+    posts = tmp_path / "posts.txt"
+    posts.write_text("今天天气真好\n", encoding="utf-8")
+    cfg = ecm_flags.defaults().replace(model_dir=str(model_dir), input=str(posts), emotion="Sad,Happy",
+                                       decode_format="tsv")
+    decode_lib.run(cfg)
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [(r[0].replace(" ", ""), r[1]) for r in rows] == [("今天天气真好", "Sad"), ("今天天气真好", "Happy")]
+    decode_lib.run(cfg.replace(decode_format="jsonl"))
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [[r["post"], r["emotion"], r["response"]] for r in records] == rows

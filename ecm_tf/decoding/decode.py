@@ -7,7 +7,7 @@
 corpus file is read for its posts when --input_format names its format (ecm, pairs, tsv, lccc, ...).
 --emotion: names or ids, `all` (Like..Happy), or `auto` (the response emotion chosen from the
 post's, classifier/auto_emotion.py; the record then names the detected post emotion).
-Each output line is the family's record (models/family.py): {"post", "emotion", "response", ...}
+Each output line (--decode_format=jsonl, the default; tsv: post<TAB>emotion<TAB>response) is the family's record (models/family.py): {"post", "emotion", "response", ...}
 with the ranked candidates (ECM: "score" and "responses" [{"response", "score"}], the top_k
 best first; CERG / P&E2R: "candidates" and the BM25 "retrieved" responses). ECM's beam search
 follows the original code (samplers/beam_search.py); its maximum response length is the post's
@@ -106,7 +106,10 @@ def run(cfg):
     posts = read_posts(cfg.input, cfg.input_format)
     family, saved = registry.open(cfg.model_dir)
     records, per_post = decode(cfg, posts, family, saved)
-    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    if cfg.decode_format == "tsv":
+        lines = [f"{r['post']}\t{r['emotion']}\t{r['response']}" for r in records]
+    else:
+        lines = [json.dumps(r, ensure_ascii=False) for r in records]
     if cfg.output:
         with io_utils.atomic_open(cfg.output) as f:
             f.write("\n".join(lines) + "\n")

@@ -14,8 +14,18 @@ On the test split of the model's prep folder (dev when there is no test split):
   - distinct-1/2 of those responses.
 The classifier is --classifier_dir (--mode=train_classifier); when that folder does not exist the
 DUTIR lexicon classifier is used and the report says so. Writes eval.json and eval.md in model_dir.
+
+The table says what each figure rests on: `pairs` is the number of split pairs (responses) of that
+response emotion behind its perplexities, `responses` the number of generated responses behind its
+emotion accuracy and distinct-n. Perplexity is the exponential of a mean, so its error is a factor:
+eval.json's `perplexity_interval_factor` F gives perplexity / F .. perplexity x F, an approximate 95%
+interval (1.96 standard errors of the mean per-response NLL). A class with fewer than
+MIN_PERPLEXITY_PAIRS (30) pairs is marked `*` and named in a note under the table with its pairs and
+F: per-response mean NLLs spread by 1 nat or more, so below 30 pairs F exceeds exp(1.96 / sqrt(30))
+= 1.43, and the class's perplexity cannot be ranked against the others (with 1 pair, F is unknown).
 """
 
+import math
 import os
 import random
 import sys
@@ -33,6 +43,8 @@ from ecm_tf.evaluation import metrics
 from ecm_tf.models.loss import ecm_loss
 
 EVAL_BATCH = 64
+# Fewer split pairs of a response emotion than this: its perplexity is marked (see the docstring).
+MIN_PERPLEXITY_PAIRS = 30
 PROGRESS_SECONDS = 10
 
 
@@ -43,22 +55,41 @@ def pick_split(data_dir):
     raise InputError(f"--data_dir={data_dir}: no test-*.tfrecord or dev-*.tfrecord files (run --mode=prep)")
 
 
-def perplexities(model, cfg, data_dir, split):
+def perplexities(model, cfg, data_dir, split, pairs=None, spread=None):
     """({name: perplexity}, {name: perplexity_token}) teacher forced over the split.
 
     Names are the response emotions present and "Overall"; see metrics.PerplexityAccumulator.
+    `pairs`, a dict, receives {name: number of pairs (responses) behind the figures}; `spread`, a
+    dict, receives {name: factor}: exp(1.96 standard errors of the mean per-response NLL), so that
+    perplexity / factor .. perplexity x factor is its approximate 95% interval (2 pairs or more).
     """
     step = tf.function(lambda batch: ecm_loss(model(batch, training=False), batch, cfg), reduce_retracing=True)
     accs = {name: metrics.PerplexityAccumulator() for name in list(emotions.NAMES) + ["Overall"]}
+    means = {name: [] for name in accs}
     for batch in pipeline.make_dataset(data_dir, split, cfg, training=False, batch_size=EVAL_BATCH):
         out = step(batch)
         for nll, tokens, e in zip(out["example_nll"].numpy(), out["example_tokens"].numpy(),
                                   batch["emotion"].numpy()):
             accs[emotions.NAMES[e]].add(nll, tokens)
             accs["Overall"].add(nll, tokens)
+            if tokens > 0:
+                means[emotions.NAMES[e]].append(float(nll) / float(tokens))
+                means["Overall"].append(float(nll) / float(tokens))
     kept = {name: acc for name, acc in accs.items() if acc.responses}
+    if pairs is not None:
+        pairs.update({name: acc.responses for name, acc in kept.items()})
+    if spread is not None:
+        spread.update({name: interval_factor(means[name]) for name in kept if len(means[name]) >= 2})
     return ({name: acc.perplexity() for name, acc in kept.items()},
             {name: acc.perplexity_token() for name, acc in kept.items()})
+
+
+def interval_factor(values):
+    """exp(1.96 x the standard error of the mean of `values`, at least 2 of them)."""
+    n = len(values)
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return math.exp(1.96 * sd / math.sqrt(n))
 
 
 def load_emotion_classifier(classifier_dir):
@@ -106,20 +137,37 @@ def generation_metrics(decoder, posts, classifier, chooser=None):
 
 
 def markdown(report):
+    pairs = report.get("pairs", {})
+    few = [name for name in emotions.NAMES if 0 < pairs.get(name, 0) < MIN_PERPLEXITY_PAIRS]
+    absent = [name for name in emotions.NAMES if name not in report["perplexity"]]
     lines = [f"Evaluation of `{report['model_dir']}` on the {report['split']} split "
              f"({report['examples']} pairs, {report['posts']} posts x {report.get('emotions', '5 emotions')}; "
              f"classifier: {report['classifier']}; "
              f"decoder: {report['decoder']})", "",
              "perplexity: exp(mean over responses of the per-response mean NLL), as the original release "
-             "reports it; perplexity (token): exp(total NLL / total tokens)", "",
-             "| emotion | perplexity | perplexity (token) | emotion accuracy | distinct-1 | distinct-2 |",
-             "|---|---|---|---|---|---|"]
+             "reports it; perplexity (token): exp(total NLL / total tokens); pairs: the split's pairs "
+             "with that response emotion, behind both perplexities; responses: the generated responses "
+             "behind emotion accuracy and distinct-n", "",
+             "| emotion | pairs | perplexity | perplexity (token) | responses | emotion accuracy | distinct-1 | distinct-2 |",
+             "|---|---|---|---|---|---|---|---|"]
     for name in list(emotions.NAMES) + ["Overall"]:
         gen = report["generation"].get(name)
-        cells = [f"{report[key][name]:.1f}" if name in report[key] else "-"
-                 for key in ("perplexity", "perplexity_token")]
+        mark = "*" if name in few else ""
+        cells = [str(pairs[name]) if name in pairs else "0"]
+        cells += [f"{report[key][name]:.1f}{mark}" if name in report[key] else "-"
+                  for key in ("perplexity", "perplexity_token")]
+        cells += [str(gen["responses"])] if gen else ["0" if name != "Other" else "-"]
         cells += [f"{gen[k]:.3f}" for k in ("emotion_accuracy", "distinct_1", "distinct_2")] if gen else ["-"] * 3
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if few:
+        spread = report.get("perplexity_interval_factor", {})
+        named = ", ".join(f"{n} {pairs[n]}" + (f" (x/ {spread[n]:.2f})" if n in spread else "") for n in few)
+        lines += ["", f"* fewer than {MIN_PERPLEXITY_PAIRS} {report['split']} pairs: {named}; the 95% interval of "
+                  "a perplexity is perplexity x/ the factor shown (eval.json perplexity_interval_factor), so "
+                  "these perplexities mean little"]
+    if absent:
+        lines += ["", f"no {report['split']} pair of {', '.join(absent)}: no perplexity for "
+                  f"{'it' if len(absent) == 1 else 'them'}"]
     return "\n".join(lines) + "\n"
 
 
@@ -133,7 +181,8 @@ def run(cfg):
     posts = sorted({ex["post_text"] for ex in examples if ex["post_text"]})
     if 0 < cfg.eval_posts < len(posts):
         posts = sorted(random.Random(cfg.seed).sample(posts, cfg.eval_posts))
-    ppl, ppl_token = perplexities(decoder.model, model_cfg, data_dir, split)
+    pairs, spread = {}, {}
+    ppl, ppl_token = perplexities(decoder.model, model_cfg, data_dir, split, pairs, spread)
     chooser = None
     if str(cfg.emotion).strip().lower() == "auto":
         from ecm_tf.classifier.auto_emotion import AutoEmotion
@@ -144,7 +193,9 @@ def run(cfg):
         "posts": len(posts), "classifier": classifier_name,
         **({"emotions": f"the emotion --emotion=auto chose (top {cfg.auto_emotion_top_k})"} if chooser else {}),
         "decoder": f"{model_cfg.decoder} {decoder.beam}",
-        "perplexity": ppl, "perplexity_token": ppl_token,
+        "perplexity": ppl, "perplexity_token": ppl_token, "pairs": pairs,
+        "perplexity_interval_factor": {k: round(v, 4) for k, v in spread.items()},
+        "min_perplexity_pairs": MIN_PERPLEXITY_PAIRS,
         "generation": generation_metrics(decoder, posts, classifier, chooser),
     }
     io_utils.write_json(os.path.join(cfg.model_dir, "eval.json"), report)

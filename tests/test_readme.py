@@ -107,7 +107,7 @@ def test_quick_start_prints_what_the_readme_shows(quick_start):
     work, printed = quick_start
     blocks = fenced_blocks(README.read_text(encoding="utf-8"))
     first = next(i for i, b in enumerate(blocks) if any(l.startswith("python3 -m venv .venv") for l in b))
-    assert (work / "runs" / "builtin" / "ecm" / "ckpt-1500.index").exists()
+    assert (work / "runs" / "builtin" / "ecm" / "ckpt-2000.index").exists()
     _check_shown(printed, blocks[first + 1], "quick start", work)  # the output block under the command
 
 

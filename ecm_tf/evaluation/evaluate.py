@@ -14,6 +14,15 @@ On the test split of the model's prep folder (dev when there is no test split):
   - distinct-1/2 of those responses.
 The classifier is --classifier_dir (--mode=train_classifier); when that folder does not exist the
 DUTIR lexicon classifier is used and the report says so. Writes eval.json and eval.md in model_dir.
+
+The table says what each figure rests on: `pairs` is the number of split pairs (responses) of that
+response emotion behind its perplexities, `responses` the number of generated responses behind its
+emotion accuracy and distinct-n. Perplexity is the exponential of a mean, so its error is a factor:
+eval.json's `perplexity_interval_factor` F gives perplexity / F .. perplexity x F, an approximate 95%
+interval (1.96 standard errors of the mean per-response NLL). A class with fewer than
+MIN_PERPLEXITY_PAIRS (30) pairs is marked `*` and named in a note under the table with its pairs and
+F: per-response mean NLLs spread by 1 nat or more, so below 30 pairs F exceeds exp(1.96 / sqrt(30))
+= 1.43, and the class's perplexity cannot be ranked against the others (with 1 pair, F is unknown).
 """
 
 import os
@@ -29,6 +38,8 @@ from ecm_tf.errors import InputError
 from ecm_tf.evaluation import metrics
 from ecm_tf.models import registry
 
+# Fewer split pairs of a response emotion than this: its perplexity is marked (see the docstring).
+MIN_PERPLEXITY_PAIRS = 30
 PROGRESS_SECONDS = 10
 
 
@@ -87,20 +98,37 @@ def generation_metrics(predictor, posts, classifier, chooser=None):
 
 
 def markdown(report):
+    pairs = report.get("pairs", {})
+    few = [name for name in emotions.NAMES if 0 < pairs.get(name, 0) < MIN_PERPLEXITY_PAIRS]
+    absent = [name for name in emotions.NAMES if name not in report["perplexity"]]
     lines = [f"Evaluation of `{report['model_dir']}` on the {report['split']} split "
              f"({report['examples']} pairs, {report['posts']} posts x {report.get('emotions', '5 emotions')}; "
              f"classifier: {report['classifier']}; "
              f"decoder: {report['decoder']})", "",
              "perplexity: exp(mean over responses of the per-response mean NLL), as the original release "
-             "reports it; perplexity (token): exp(total NLL / total tokens)", "",
-             "| emotion | perplexity | perplexity (token) | emotion accuracy | distinct-1 | distinct-2 |",
-             "|---|---|---|---|---|---|"]
+             "reports it; perplexity (token): exp(total NLL / total tokens); pairs: the split's pairs "
+             "with that response emotion, behind both perplexities; responses: the generated responses "
+             "behind emotion accuracy and distinct-n", "",
+             "| emotion | pairs | perplexity | perplexity (token) | responses | emotion accuracy | distinct-1 | distinct-2 |",
+             "|---|---|---|---|---|---|---|---|"]
     for name in list(emotions.NAMES) + ["Overall"]:
         gen = report["generation"].get(name)
-        cells = [f"{report[key][name]:.1f}" if name in report[key] else "-"
-                 for key in ("perplexity", "perplexity_token")]
+        mark = "*" if name in few else ""
+        cells = [str(pairs[name]) if name in pairs else "0"]
+        cells += [f"{report[key][name]:.1f}{mark}" if name in report[key] else "-"
+                  for key in ("perplexity", "perplexity_token")]
+        cells += [str(gen["responses"])] if gen else ["0" if name != "Other" else "-"]
         cells += [f"{gen[k]:.3f}" for k in ("emotion_accuracy", "distinct_1", "distinct_2")] if gen else ["-"] * 3
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if few:
+        spread = report.get("perplexity_interval_factor", {})
+        named = ", ".join(f"{n} {pairs[n]}" + (f" (x/ {spread[n]:.2f})" if n in spread else "") for n in few)
+        lines += ["", f"* fewer than {MIN_PERPLEXITY_PAIRS} {report['split']} pairs: {named}; the 95% interval of "
+                  "a perplexity is perplexity x/ the factor shown (eval.json perplexity_interval_factor), so "
+                  "these perplexities mean little"]
+    if absent:
+        lines += ["", f"no {report['split']} pair of {', '.join(absent)}: no perplexity for "
+                  f"{'it' if len(absent) == 1 else 'them'}"]
     return "\n".join(lines) + "\n"
 
 
@@ -115,7 +143,8 @@ def run(cfg):
     posts = sorted({ex["post_text"] for ex in examples if ex["post_text"]})
     if 0 < cfg.eval_posts < len(posts):
         posts = sorted(random.Random(cfg.seed).sample(posts, cfg.eval_posts))
-    ppl, ppl_token = family.perplexities(predictor, split)
+    pairs, spread = {}, {}
+    ppl, ppl_token = family.perplexities(predictor, split, pairs, spread)
     chooser = None
     if str(cfg.emotion).strip().lower() == "auto":
         from ecm_tf.classifier.auto_emotion import AutoEmotion
@@ -126,7 +155,9 @@ def run(cfg):
         "posts": len(posts), "classifier": classifier_name,
         **({"emotions": f"the emotion --emotion=auto chose (top {cfg.auto_emotion_top_k})"} if chooser else {}),
         "decoder": predictor.search,
-        "perplexity": ppl, "perplexity_token": ppl_token,
+        "perplexity": ppl, "perplexity_token": ppl_token, "pairs": pairs,
+        "perplexity_interval_factor": {k: round(v, 4) for k, v in spread.items()},
+        "min_perplexity_pairs": MIN_PERPLEXITY_PAIRS,
         "generation": generation_metrics(predictor, posts, classifier, chooser),
     }
     io_utils.write_json(os.path.join(cfg.model_dir, "eval.json"), report)

@@ -68,3 +68,12 @@ def emotion_accuracy(requested, predicted):
     if not requested:
         return float("nan")
     return sum(int(r) == int(p) for r, p in zip(requested, predicted)) / len(requested)
+
+
+def interval_factor(values):
+    """exp(1.96 x the standard error of the mean of `values`, at least 2 of them): a perplexity P
+    computed from these per-response mean NLLs lies in P / factor .. P x factor (about 95%)."""
+    n = len(values)
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return math.exp(1.96 * sd / math.sqrt(n))

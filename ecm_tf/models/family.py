@@ -67,8 +67,9 @@ class Family:
         """Writes a SavedModel version folder; returns (its path, a short description)."""
         raise NotImplementedError
 
-    def perplexities(self, predictor, split):
+    def perplexities(self, predictor, split, pairs=None, spread=None):
         """({emotion name or "Overall": perplexity}, {...: token perplexity}) teacher forced on a split
-        of the predictor's data folder (--mode=eval)."""
+        of the predictor's data folder (--mode=eval); `pairs` and `spread`, dicts, receive the pairs
+        behind each figure and its 95% interval factor."""
         raise InputError(f"--mode=eval: the {self.title} family has no teacher-forced evaluation here "
                          f"(use --mode=cecg_sheet)")

@@ -65,10 +65,11 @@ class EcmFamily(family.Family):
                                               auto=serving_module.graph_auto_emotion(decoder.cfg.data_dir))
         return serving_module.export(module, export_dir), f"beam {module.beam}, top {module.top_k}"
 
-    def perplexities(self, predictor, split):
+    def perplexities(self, predictor, split, pairs=None, spread=None):
         from ecm_tf.models.ecm import evaluation
 
-        return evaluation.perplexities(predictor.decoder.model, predictor.settings, predictor.data_dir, split)
+        return evaluation.perplexities(predictor.decoder.model, predictor.settings, predictor.data_dir, split,
+                                       pairs, spread)
 
 
 def load_decoder(cfg, model_dir=None):

@@ -15,7 +15,7 @@ MODES = (
 # --- general -----------------------------------------------------------------------------
 flags.DEFINE_enum("mode", "prep", MODES, "What to run.")
 flags.DEFINE_string("input", "", "Input file(s), comma separated. Empty with --mode=prep: the built-in default corpus.")
-flags.DEFINE_enum("input_format", "auto", ["auto", "ecm", "pairs", "tsv", "lccc", "nlpcc_xml", "lines"],
+flags.DEFINE_enum("input_format", "auto", ["auto", "ecm", "pairs", "tsv", "lccc", "nlpcc_xml", "lines", "cped"],
                   "Format of --input; auto guesses from the file.")
 flags.DEFINE_string("output", "", "Output file (classify, annotate, decode, eval_sheet).")
 flags.DEFINE_string("output_dir", "runs/builtin/data", "Output folder of --mode=prep.")
@@ -36,6 +36,9 @@ flags.DEFINE_integer("max_response_len", 30, "Keep a pair when response tokens +
 flags.DEFINE_integer("num_shards", 4, "TFRecord shards per split.")
 flags.DEFINE_enum("token_level", "word", ["word", "char"], "word: jieba segmentation (ECM); char: characters (CERG).")
 flags.DEFINE_string("ememory_words", "", "Optional JSON file with six word lists (ECM release format); default: DUTIR lexicon.")
+# CPED reader (issue 20; ecm_tf/data/cped.py)
+flags.DEFINE_boolean("cped_speaker_change", False, "--input_format=cped: only adjacent pairs with a change of speaker.")
+flags.DEFINE_string("cped_emotion_map", "", "--input_format=cped: overrides of the 13 -> 6 mapping, e.g. relaxed=Other,positive-other=Other.")
 flags.DEFINE_string("label_source", "auto", "Emotion labels for unlabelled input: auto (file labels, else lexicon classifier) or a classifier dir.")
 
 # --- input pipeline -----------------------------------------------------------------------

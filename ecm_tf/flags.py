@@ -57,12 +57,15 @@ flags.DEFINE_integer("clf_hidden", 128, "Classifier recurrent units.")
 flags.DEFINE_integer("clf_epochs", 8, "Classifier training epochs.")
 flags.DEFINE_integer("clf_batch_size", 64, "Classifier batch size.")
 flags.DEFINE_float("clf_learning_rate", 1e-3, "Classifier Adam learning rate.")
-flags.DEFINE_enum("class_weighting", "balanced", ["balanced", "none"], "Loss weights against class imbalance.")
+flags.DEFINE_enum("class_weighting", "none", ["balanced", "none"], "Loss weights against class imbalance (none: the best measured, docs/classifiers.md).")
 flags.DEFINE_float("clf_dev_fraction", 0.1, "Held-out dev share of the classifier data (8:1:1 split).")
 flags.DEFINE_float("clf_test_fraction", 0.1, "Held-out test share of the classifier data.")
 flags.DEFINE_integer("clf_max_len", 64, "Classifier input tokens kept per sentence.")
 flags.DEFINE_integer("clf_min_count", 2, "Words seen fewer times in the classifier train split are UNK.")
 flags.DEFINE_float("clf_dropout", 0.3, "Classifier dropout on embeddings and the sentence vector.")
+# issue 20: extra train-split data (deduplicated against dev/test) and agreement with CPED's human labels
+flags.DEFINE_string("clf_extra_train", "", "Extra classifier train sentences: .tsv label<TAB>text (silver), .csv CPED, .xml NLPCC; comma separated.")
+flags.DEFINE_string("clf_agreement_input", "", "CPED CSV(s): report the classifier's agreement with their human labels.")
 flags.DEFINE_enum("clf_select", "macro_f1", ["macro_f1", "accuracy"], "Dev metric that picks the classifier epoch.")
 
 # --- model (issue: ECM model family) ------------------------------------------------------

@@ -8,8 +8,8 @@
 #   5. --mode=eval of the six rows on the LCCC valid posts x 5 emotions (Bi-LSTM emotion accuracy);
 #   6. sample responses (Figure 4 style), results/mini_replication.json, curves PNG.
 #
-#   bash bench/replicate_mini.sh [OUT_DIR]        # default runs/mini, about an hour on 2 CPU cores
-#   MINI_QUICK=1 bash bench/replicate_mini.sh runs/mini_quick   # a few minutes: checks the pipeline
+#   bash replication/replicate_mini.sh [OUT_DIR]        # default runs/mini, about an hour on 2 CPU cores
+#   MINI_QUICK=1 bash replication/replicate_mini.sh runs/mini_quick   # a few minutes: checks the pipeline
 #
 # Every step is skipped when its output exists, so an interrupted run continues where it stopped
 # (training resumes from its last checkpoint). Delete OUT_DIR to rerun from scratch. Settings:
@@ -104,4 +104,4 @@ for row in seq2seq ecm; do
   main --mode=decode --model_dir="$OUT/$row" --input="$OUT/sample_posts.txt" --emotion=all --beam_size=$BEAM \
     --output="$OUT/samples_$row.jsonl" 2>&1 | quiet
 done
-"$PY" bench/mini_report.py --run_dir="$OUT" --output="$RESULTS" --seconds=$(( $(date +%s) - START ))
+"$PY" replication/mini_report.py --run_dir="$OUT" --output="$RESULTS" --seconds=$(( $(date +%s) - START ))

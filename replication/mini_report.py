@@ -1,6 +1,6 @@
-"""Collects a bench/replicate_mini.sh run into results JSON, a markdown summary and a curves PNG.
+"""Collects a replication/replicate_mini.sh run into results JSON, a markdown summary and a curves PNG.
 
-    python bench/mini_report.py --run_dir=runs/mini --output=results/mini_replication.json
+    python replication/mini_report.py --run_dir=runs/mini --output=results/mini_replication.json
 
 Reads RUN/clf_*/metrics.json (Table 2), RUN/<row>/eval.json (Table 4), RUN/logs/<row>.log
 (training curves) and RUN/samples_{seq2seq,ecm}.jsonl (Figure 4 style samples). Writes OUTPUT,

@@ -20,6 +20,8 @@ CPED_TRAIN="$SHARED/cped/valid_split.csv"
 CPED_SCORE="$SHARED/cped/test_split.csv"
 RUNS=${RUNS:-"bilstm_gold bilstm_silver bilstm_silver_cped lstm_silver rnn_silver lstm_gold rnn_gold lexicon_gold"}
 mkdir -p "$OUT/logs"
+# Hides TensorFlow's start-up lines; never fails the pipeline itself (training failures do).
+quiet() { grep --line-buffered -v "^I0000\|^W0000\|^E0000\|WARNING: All log\|cuda\|rebuild TensorFlow\|TensorFlow binary\|oneDNN" || true; }
 for run in $RUNS; do
   clf=${run%%_*}; data=${run#*_}
   [[ -f "$OUT/$run/metrics.json" ]] && continue
@@ -33,7 +35,6 @@ for run in $RUNS; do
   echo "== $(date +%H:%M:%S) $run" >&2
   "$PY" -m ecm_tf.main --flagfile=flags/classifier_$clf.flags --input="$NLPCC" --model_dir="$OUT/$run" \
     --clf_agreement_input="$CPED_SCORE" "${extra[@]}" ${JUDGE_FLAGS:-} 2>&1 \
-    | grep --line-buffered -v "^I0000\|^W0000\|^E0000\|WARNING: All log\|cuda\|rebuild TensorFlow\|TensorFlow binary\|oneDNN" \
-    | tee "$OUT/logs/$run.log" || true
+    | quiet | tee "$OUT/logs/$run.log"
 done
 "$PY" replication/judge_report.py --run_dir="$OUT" --output="${JUDGE_RESULTS:-$OUT/judge.json}"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Paper mode vs code mode on the mini replication (docs/faithfulness.md): Seq2Seq pretraining and the
 # ECM row trained with flags/ecm_code.flags (the original release's behaviours) on the data, steps
-# and evaluation of bench/replicate_mini.sh, whose runs/mini/ecm is the paper-mode row.
+# and evaluation of replication/replicate_mini.sh, whose runs/mini/ecm is the paper-mode row.
 #
-#   bash bench/replicate_mini.sh && bash bench/faithfulness_code_mode.sh [OUT_DIR]   # default runs/mini
+#   bash replication/replicate_mini.sh && bash bench/faithfulness_code_mode.sh [OUT_DIR]   # default runs/mini
 #
 # Writes OUT_DIR/seq2seq_code_pretrain, OUT_DIR/ecm_code (eval.json) and prints one table. Every step
 # is skipped when its output exists.
@@ -13,7 +13,7 @@ OUT=${1:-runs/mini}
 PY=${PYTHON:-python}
 PRETRAIN_STEPS=${PRETRAIN_STEPS:-1500}; FINETUNE_STEPS=${FINETUNE_STEPS:-500}; BEAM=${BEAM:-5}
 [[ -f "$OUT/data/prep_stats.json" && -d "$OUT/clf_bilstm" ]] || {
-  echo "faithfulness_code_mode: run bench/replicate_mini.sh $OUT first" >&2; exit 2; }
+  echo "faithfulness_code_mode: run replication/replicate_mini.sh $OUT first" >&2; exit 2; }
 main() { "$PY" -m ecm_tf.main "$@"; }
 quiet() { grep --line-buffered -v "^I0000\|^WARNING: All log\|cuda\|rebuild TensorFlow\|TensorFlow binary\|^decoded\|restored  \|initialised  " || true; }
 step() { echo "== $(date +%H:%M:%S) $*" >&2; }

@@ -18,7 +18,7 @@ MODES = (
 # --- general -----------------------------------------------------------------------------
 flags.DEFINE_enum("mode", "prep", MODES, "What to run.")
 flags.DEFINE_string("input", "", "Input file(s), comma separated. Empty with --mode=prep: the built-in default corpus.")
-flags.DEFINE_enum("input_format", "auto", ["auto", "ecm", "pairs", "tsv", "lccc", "nlpcc_xml", "lines"],
+flags.DEFINE_enum("input_format", "auto", ["auto", "ecm", "pairs", "tsv", "lccc", "nlpcc_xml", "lines", "cped"],
                   "Format of --input; auto guesses from the file.")
 flags.DEFINE_string("output", "", "Output file (classify, annotate, decode, eval_sheet).")
 flags.DEFINE_string("output_dir", "runs/builtin/data", "Output folder of --mode=prep.")
@@ -39,6 +39,9 @@ flags.DEFINE_integer("max_response_len", 30, "Keep a pair when response tokens +
 flags.DEFINE_integer("num_shards", 4, "TFRecord shards per split.")
 flags.DEFINE_enum("token_level", "word", ["word", "char"], "word: jieba segmentation (ECM); char: characters (CERG).")
 flags.DEFINE_string("ememory_words", "", "Optional JSON file with six word lists (ECM release format); default: DUTIR lexicon.")
+# CPED reader (issue 20; ecm_tf/data/cped.py)
+flags.DEFINE_boolean("cped_speaker_change", False, "--input_format=cped: only adjacent pairs with a change of speaker.")
+flags.DEFINE_string("cped_emotion_map", "", "--input_format=cped: overrides of the 13 -> 6 mapping, e.g. relaxed=Other,positive-other=Other.")
 flags.DEFINE_string("label_source", "auto", "Emotion labels for unlabelled input: auto (file labels, else lexicon classifier) or a classifier dir.")
 
 # --- input pipeline -----------------------------------------------------------------------
@@ -57,12 +60,15 @@ flags.DEFINE_integer("clf_hidden", 128, "Classifier recurrent units.")
 flags.DEFINE_integer("clf_epochs", 8, "Classifier training epochs.")
 flags.DEFINE_integer("clf_batch_size", 64, "Classifier batch size.")
 flags.DEFINE_float("clf_learning_rate", 1e-3, "Classifier Adam learning rate.")
-flags.DEFINE_enum("class_weighting", "balanced", ["balanced", "none"], "Loss weights against class imbalance.")
+flags.DEFINE_enum("class_weighting", "none", ["balanced", "none"], "Loss weights against class imbalance (none: the best measured, docs/classifiers.md).")
 flags.DEFINE_float("clf_dev_fraction", 0.1, "Held-out dev share of the classifier data (8:1:1 split).")
 flags.DEFINE_float("clf_test_fraction", 0.1, "Held-out test share of the classifier data.")
 flags.DEFINE_integer("clf_max_len", 64, "Classifier input tokens kept per sentence.")
 flags.DEFINE_integer("clf_min_count", 2, "Words seen fewer times in the classifier train split are UNK.")
 flags.DEFINE_float("clf_dropout", 0.3, "Classifier dropout on embeddings and the sentence vector.")
+# issue 20: extra train-split data (deduplicated against dev/test) and agreement with CPED's human labels
+flags.DEFINE_string("clf_extra_train", "", "Extra classifier train sentences: .tsv label<TAB>text (silver), .csv CPED, .xml NLPCC; comma separated.")
+flags.DEFINE_string("clf_agreement_input", "", "CPED CSV(s): report the classifier's agreement with their human labels.")
 flags.DEFINE_enum("clf_select", "macro_f1", ["macro_f1", "accuracy"], "Dev metric that picks the classifier epoch.")
 
 # --- model (issue: ECM model family) ------------------------------------------------------

@@ -16,9 +16,11 @@ import numpy as np
 from ecm_tf import emotions
 from ecm_tf import io_utils
 from ecm_tf.classifier import data as data_lib
+from ecm_tf.classifier import extra_data
 from ecm_tf.classifier import metrics as metrics_lib
 from ecm_tf.classifier.lexicon import LexiconClassifier
 from ecm_tf.classifier.vocabulary import Vocabulary
+from ecm_tf.data import cped
 
 PAPER_ACCURACY = {"lexicon": 0.432, "rnn": 0.564, "lstm": 0.594, "bilstm": 0.623}
 
@@ -112,6 +114,15 @@ def run(cfg):
     labels = [eid for _, eid in sentences]
     tr, dv, te = data_lib.split(len(sentences), cfg.clf_dev_fraction, cfg.clf_test_fraction, cfg.seed)
     pick = lambda idx, xs: [xs[i] for i in idx]  # noqa: E731
+    extra_report = None
+    if cfg.clf_extra_train:  # issue 20: silver / CPED sentences join the train split only
+        extra, extra_report = extra_data.extra_train(cfg.clf_extra_train, [sentences[i][0] for i in [*dv, *te]],
+                                                     cped.emotion_map(cfg.cped_emotion_map))
+        _log("extra train sentences: " + "; ".join(f"{r['path']} {r['kept']} kept, {r['dropped_as_dev_or_test']} "
+                                                   "dropped as dev/test duplicates" for r in extra_report))
+        tr = np.concatenate([tr, np.arange(len(sentences), len(sentences) + len(extra))])
+        tokens += [data_lib.tokenize(text, cfg.clf_max_len) for text, _ in extra]
+        labels += [eid for _, eid in extra]
     _log(f"split train/dev/test = {len(tr)}/{len(dv)}/{len(te)}; train labels "
          + ", ".join(f"{emotions.NAMES[c]} {n}" for c, n in enumerate(np.bincount(pick(tr, labels), minlength=6))))
     os.makedirs(cfg.model_dir, exist_ok=True)
@@ -121,6 +132,7 @@ def run(cfg):
         dev_pred = [clf.predict_tokens(t) for t in pick(dv, tokens)]
         test_pred = [clf.predict_tokens(t) for t in pick(te, tokens)]
         history = {}
+        predict_tokens = lambda token_lists: [clf.predict_tokens(t) for t in token_lists]  # noqa: E731
     else:
         vocab = Vocabulary.build(pick(tr, tokens), cfg.clf_vocab_size, cfg.clf_min_count)
         ids = [vocab.encode(t) for t in tokens]
@@ -129,6 +141,7 @@ def run(cfg):
         model, history = fit(cfg, pick(tr, ids), pick(tr, labels), pick(dv, ids), pick(dv, labels), len(vocab))
         logits_fn = logits_function(model)
         dev_pred, test_pred = predict_ids(logits_fn, pick(dv, ids)), predict_ids(logits_fn, pick(te, ids))
+        predict_tokens = lambda token_lists: predict_ids(logits_fn, [vocab.encode(t) for t in token_lists])  # noqa: E731
         export(model, vocab, cfg.model_dir)
         extra = {"clf_vocab_words": len(vocab), "clf_vocab_sha256": vocab.sha256()}
     report = {
@@ -143,6 +156,15 @@ def run(cfg):
         "history": history,
         "seconds": round(time.time() - start, 1),
     }
+    if extra_report is not None:
+        report["extra_train"] = extra_report
+    if cfg.clf_agreement_input:  # issue 20: agreement with CPED's human labels
+        report["agreement"] = extra_data.agreement(predict_tokens, cfg.clf_agreement_input,
+                                                   lambda t: data_lib.tokenize(t, cfg.clf_max_len),
+                                                   cped.emotion_map(cfg.cped_emotion_map))
+        a = report["agreement"]
+        _log(f"agreement with the human labels of {cfg.clf_agreement_input}: accuracy {a['accuracy']:.4f} "
+             f"macro-F1 {a['macro_f1']:.4f} kappa {a['kappa']:.4f} ({a['n']} utterances)")
     io_utils.write_json(os.path.join(cfg.model_dir, "metrics.json"), report)
     cfg.replace(**extra).save(cfg.model_dir)
     test, base = report["test"], report["majority_baseline_test"]

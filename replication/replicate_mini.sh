@@ -34,8 +34,8 @@ if [[ "${MINI_QUICK:-0}" == 1 ]]; then
   JUDGE_RUNS="lexicon_gold rnn_gold bilstm_gold bilstm_silver"
   RESULTS=${RESULTS_QUICK:-$OUT/mini_replication.json}
 else
-  PRETRAIN_STEPS=${PRETRAIN_STEPS:-3000}; FINETUNE_STEPS=${FINETUNE_STEPS:-1000}
-  EVAL_POSTS=${EVAL_POSTS:-1000}; SHARE_POSTS=${SHARE_POSTS:-200}
+  PRETRAIN_STEPS=${PRETRAIN_STEPS:-3000}; FINETUNE_STEPS=${FINETUNE_STEPS:-400}
+  EVAL_POSTS=${EVAL_POSTS:-500}; SHARE_POSTS=${SHARE_POSTS:-200}
   JUDGE_RUNS=${JUDGE_RUNS:-"lexicon_gold rnn_gold lstm_gold bilstm_gold bilstm_silver lstm_silver rnn_silver bilstm_silver_cped"}
 fi
 BEAM=${BEAM:-5}  # beam width of the evaluation and samples (paper: 20; see RESULTS.md)

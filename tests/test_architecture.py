@@ -69,3 +69,14 @@ def test_decode_reads_config_json_once(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "open", real_open)
     assert len(reads) == 1, reads
     assert json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))["emotion"] == "Happy"
+
+
+def test_only_the_command_line_reads_flags():
+    """Library code gets its settings as arguments (a Config or values), never from parsed absl flags."""
+    readers_of_flags = []
+    for path in sorted((REPO / "ecm_tf").rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "absl" and any(a.name == "flags" for a in node.names):
+                readers_of_flags.append(rel)
+    assert sorted(set(readers_of_flags)) == ["ecm_tf/flags.py", "ecm_tf/main.py"]

@@ -102,3 +102,13 @@ def test_real_cped_files():
     assert (raw["anger"], raw["depress"], raw["happy"], raw["sadness"], raw["disgust"]) == (3031, 2792, 2604, 530, 435)
     first = readers.read_corpus(test, "auto")[0]
     assert first.where == f"{test}:3" and (first.post, first.response) == ("好了没事了", "谢谢你哦")
+
+
+def test_reader_options_come_from_the_config_not_the_parsed_flags(tmp_path):
+    from ecm_tf import flags as ecm_flags
+    from ecm_tf.data import readers
+
+    path = _csv(tmp_path)
+    every = readers.read_corpus(path, "cped")
+    changes = readers.read_corpus(path, "cped", **readers.options(ecm_flags.defaults().replace(cped_speaker_change=True)))
+    assert len(changes) < len(every) and changes == cped.read_cped_pairs(path, speaker_change=True)

@@ -28,7 +28,7 @@ def run(cfg):
     if not cfg.input or not cfg.output:
         raise InputError("--mode=annotate needs --input=CORPUS[,CORPUS...] and --output=FILE")
     classifier = load_classifier(cfg.model_dir)
-    pairs = readers.read_corpora(cfg.input, cfg.input_format)
+    pairs = readers.read_corpora(cfg.input, cfg.input_format, **readers.options(cfg))
     start = time.time()
     out = annotate(pairs, classifier)
     if not out:

@@ -64,7 +64,7 @@ def plot(counts, path):
 def run(cfg):
     if not cfg.input or not cfg.output:
         raise InputError("--mode=interaction needs --input=ANNOTATED_CORPUS and --output=PREFIX")
-    counts = interaction_counts(readers.read_corpora(cfg.input, cfg.input_format))
+    counts = interaction_counts(readers.read_corpora(cfg.input, cfg.input_format, **readers.options(cfg)))
     with io_utils.atomic_open(cfg.output + ".csv") as f:
         f.write(table_csv(counts))
     plot(counts, cfg.output + ".png")

@@ -56,24 +56,9 @@ def emotion_map(overrides=""):
     return mapping
 
 
-def _flag(name, default):
-    """The parsed value of an ecm_tf flag, else `default` (library use without a command line).
-
-    `readers.read_corpus(path, format)` takes no reader options, so the two CPED options are
-    read from the parsed flags here rather than threaded through every caller."""
-    try:
-        from absl import flags
-
-        if flags.FLAGS.is_parsed() and name in flags.FLAGS:
-            return flags.FLAGS[name].value
-    except ImportError:  # pragma: no cover - absl is a dependency
-        pass
-    return default
-
-
 def read_rows(path, mapping=None):
     """[(where, dialogue_id, speaker, raw_emotion, emotion_id, text)] of a CPED CSV, in file order."""
-    mapping = emotion_map(_flag("cped_emotion_map", "")) if mapping is None else mapping
+    mapping = emotion_map() if mapping is None else mapping
     text = io_utils.read_text(path)  # BOM dropped, InputError on invalid UTF-8
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -117,10 +102,9 @@ def read_rows(path, mapping=None):
     return rows
 
 
-def read_cped_pairs(path, speaker_change=None, mapping=None):
-    """Adjacent utterance pairs within each dialogue (only speaker changes when speaker_change)."""
-    if speaker_change is None:
-        speaker_change = bool(_flag("cped_speaker_change", False))
+def read_cped_pairs(path, speaker_change=False, mapping=None):
+    """Adjacent utterance pairs within each dialogue (only speaker changes when speaker_change);
+    `mapping` from emotion_map(--cped_emotion_map), default the documented 13 -> 6 one."""
     rows = read_rows(path, mapping)
     pairs, seen, previous = [], set(), None
     for row in rows:

@@ -39,7 +39,7 @@ def _progress(message):
     print(f"prep: {message}", file=sys.stderr, flush=True)
 
 
-def read_inputs(paths, input_format, flag):
+def read_inputs(paths, input_format, flag, reader_options=None):
     """Pairs of comma-separated conversation files; refuses classifier-only formats."""
     pairs = []
     for path in [p.strip() for p in paths.split(",") if p.strip()]:
@@ -48,7 +48,7 @@ def read_inputs(paths, input_format, flag):
         fmt = readers.detect_format(path) if input_format == "auto" else input_format
         if fmt in readers.SENTENCE_FORMATS:
             raise InputError(f"{flag}={path}: {fmt} holds single sentences (classifier data), not post/response pairs")
-        pairs.extend(readers.read_corpus(path, fmt))
+        pairs.extend(readers.read_corpus(path, fmt, **(reader_options or {})))
     return pairs
 
 
@@ -214,14 +214,14 @@ def prepare(cfg, labeller=None):
     if cfg.vocab_dir:
         vocab_lib.load_pair(cfg.vocab_dir)
     if cfg.input:
-        inputs = {"train": read_inputs(cfg.input, cfg.input_format, "--input")}
+        inputs = {"train": read_inputs(cfg.input, cfg.input_format, "--input", readers.options(cfg))}
     else:
         _progress(f"no --input: using the built-in corpus, the {builtin.NAME}")
         inputs = builtin.load_splits()
     if cfg.dev_input:
-        inputs["dev"] = read_inputs(cfg.dev_input, cfg.input_format, "--dev_input")
+        inputs["dev"] = read_inputs(cfg.dev_input, cfg.input_format, "--dev_input", readers.options(cfg))
     if cfg.test_input:
-        inputs["test"] = read_inputs(cfg.test_input, cfg.input_format, "--test_input")
+        inputs["test"] = read_inputs(cfg.test_input, cfg.input_format, "--test_input", readers.options(cfg))
     total = sum(len(v) for v in inputs.values())
     _progress(f"read {total} pairs ({', '.join(f'{k} {len(v)}' for k, v in inputs.items())}); segmenting")
 

@@ -154,8 +154,14 @@ def detect_format(path):
     return "lccc" if looks_char_split(io_utils.read_lines(path)) else "tsv"
 
 
-def read_corpus(path, input_format="auto"):
-    """Reads one corpus file in `input_format` (auto: guessed from extension and content)."""
+def options(cfg):
+    """The reader options of a Config (--cped_speaker_change, --cped_emotion_map) for read_corpus."""
+    return {"cped_speaker_change": cfg.cped_speaker_change, "cped_emotion_map": cfg.cped_emotion_map}
+
+
+def read_corpus(path, input_format="auto", cped_speaker_change=False, cped_emotion_map=""):
+    """Reads one corpus file in `input_format` (auto: guessed from extension and content); the cped_
+    options apply to CPED files (readers.options(cfg) gives them from the flags)."""
     if input_format not in FORMATS:
         raise InputError(f"--input_format={input_format}: expected one of {', '.join(FORMATS)}")
     if not os.path.isfile(path):
@@ -168,18 +174,18 @@ def read_corpus(path, input_format="auto"):
         "lccc": lambda p: read_tsv(p, char_split=True),
         "nlpcc_xml": read_xml,
         "lines": read_lines_file,
-        "cped": cped.read_cped_pairs,  # issue 20
+        "cped": lambda p: cped.read_cped_pairs(p, cped_speaker_change, cped.emotion_map(cped_emotion_map)),
     }
     return readers[fmt](path)
 
 
-def read_corpora(paths, input_format="auto"):
-    """Comma-separated or listed paths, concatenated in order."""
+def read_corpora(paths, input_format="auto", **reader_options):
+    """Comma-separated or listed paths, concatenated in order (reader_options: as read_corpus's)."""
     if isinstance(paths, str):
         paths = [p.strip() for p in paths.split(",") if p.strip()]
     out = []
     for p in paths:
-        out.extend(read_corpus(p, input_format))
+        out.extend(read_corpus(p, input_format, **reader_options))
     return out
 
 

@@ -30,13 +30,13 @@ from ecm_tf.models import registry
 LINE_FORMATS = ("auto", "lines")
 
 
-def read_posts(path, input_format="auto"):
+def read_posts(path, input_format="auto", reader_options=None):
     """[(where, text)] of the non-blank lines of `path` (stdin when empty), or the posts of a corpus
     file when `input_format` names a corpus format."""
     if path and input_format not in LINE_FORMATS:
         posts = []
         for one in [p.strip() for p in path.split(",") if p.strip()]:
-            posts += [(f"{one}:{i}", p.post or p.response) for i, p in enumerate(readers.read_corpus(one, input_format), 1)]
+            posts += [(f"{one}:{i}", p.post or p.response) for i, p in enumerate(readers.read_corpus(one, input_format, **(reader_options or {})), 1)]
         posts = [(w, t) for w, t in posts if t.strip()]
     elif path:
         posts = [(f"{path}:{i}", line.strip()) for i, line in enumerate(io_utils.read_lines(path), 1) if line.strip()]
@@ -103,7 +103,7 @@ def decode(cfg, posts, family, saved, predictor=None):
 def run(cfg):
     if not is_auto(cfg.emotion):
         emotion_list(cfg.emotion)
-    posts = read_posts(cfg.input, cfg.input_format)
+    posts = read_posts(cfg.input, cfg.input_format, readers.options(cfg))
     family, saved = registry.open(cfg.model_dir)
     records, per_post = decode(cfg, posts, family, saved)
     if cfg.decode_format == "tsv":

@@ -32,7 +32,7 @@ def read_posts(cfg, data_dir):
     if cfg.input:
         posts = []
         for path in [p.strip() for p in cfg.input.split(",") if p.strip()]:
-            posts += [p.post or p.response for p in readers.read_corpus(path, cfg.input_format)]
+            posts += [p.post or p.response for p in readers.read_corpus(path, cfg.input_format, **readers.options(cfg))]
     else:
         posts = [ex["post_text"].replace(" ", "") for ex in pipeline.read_split(data_dir or cfg.data_dir, "dev")]
         posts = posts[: max(cfg.num_posts, 0) * 20]

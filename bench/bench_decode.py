@@ -38,7 +38,6 @@ import tensorflow as tf  # noqa: E402
 
 from bench import common  # noqa: E402
 from ecm_tf import flags as ecm_flags  # noqa: E402
-from ecm_tf import config  # noqa: E402
 from ecm_tf.data import vocab  # noqa: E402
 from ecm_tf.samplers.beam_search import beam_search, tile_beam  # noqa: E402
 from ecm_tf.models.ecm import ecm_model  # noqa: E402

@@ -21,7 +21,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from bench import common  # noqa: E402
 from ecm_tf import flags as ecm_flags  # noqa: E402
-from ecm_tf import config  # noqa: E402
 from ecm_tf.data import builtin  # noqa: E402
 from ecm_tf.data import prep  # noqa: E402
 from ecm_tf.classifier import labeller  # noqa: E402

@@ -5,7 +5,7 @@
 Builds an ECM with random weights (paper: vocabulary 40,000 words for post and response,
 embeddings 100, GRU 256 x 2 layers, emotion embedding 100, all three components; small:
 vocabulary 2,000, embeddings 16, GRU 32 x 2), wraps it with its vocabularies in the package's
-`ecm_tf.serving.serving_module.ServingModule` (word lookup + beam search 20, top 5, inside the graph),
+`ecm_tf.models.ecm.serving_module.ServingModule` (word lookup + beam search 20, top 5, inside the graph),
 saves it with `serving_module.export` into a temporary folder and times the `serving_default` signature
 (posts tf.string [B], emotions tf.string [B] -> responses [B, 5], scores [B, 5]) on posts of 10
 words (bucket 12: up to 12 decoding steps), loaded two ways in this process: as TF Serving loads
@@ -36,12 +36,11 @@ import tensorflow as tf  # noqa: E402
 
 from bench import common  # noqa: E402
 from ecm_tf import flags as ecm_flags  # noqa: E402
-from ecm_tf import config  # noqa: E402
 from ecm_tf import emotions  # noqa: E402
 from ecm_tf import saved_models  # noqa: E402
 from ecm_tf.data.vocab import SPECIALS, Vocab  # noqa: E402
 from ecm_tf.models.ecm import ecm_model  # noqa: E402
-from ecm_tf.models.ecm import serving_module  # noqa: E402
+from ecm_tf.models.ecm import serving_module as ecm_serving  # noqa: E402
 
 CONFIGS = {
     "paper": dict(vocab_size=40000, embed_dim=100, hidden=256, emotion_dim=100),
@@ -59,7 +58,7 @@ def serving_module(c):
     mask = (np.random.default_rng(0).random([emotions.NUM_EMOTIONS, v]) < 0.02).astype(np.uint8)
     mask[:, : len(SPECIALS)] = 0
     model = ecm_model.create(cfg, v, v, mask)
-    return serving_module.ServingModule(model, cfg, vocab, vocab), cfg
+    return ecm_serving.ServingModule(model, cfg, vocab, vocab), cfg
 
 
 def median_call(fn, posts, emotion_names, runs):
@@ -94,7 +93,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        path = serving_module.export(module, os.path.join(tmp, "export", "1"))
+        path = ecm_serving.export(module, os.path.join(tmp, "export", "1"))
         export_s = time.perf_counter() - start
         size_mb = saved_models.size_mb(path)
         start = time.perf_counter()

@@ -29,7 +29,6 @@ import tensorflow as tf  # noqa: E402
 
 from bench import common  # noqa: E402
 from ecm_tf import flags as ecm_flags  # noqa: E402
-from ecm_tf import config  # noqa: E402
 from ecm_tf.models.ecm import ecm_model  # noqa: E402
 from ecm_tf.models.ecm.trainer import Trainer  # noqa: E402
 

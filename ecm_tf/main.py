@@ -21,7 +21,6 @@ from absl import flags as absl_flags  # noqa: E402
 from absl import logging  # noqa: E402
 
 from ecm_tf import flags as ecm_flags  # noqa: E402,F401  (defines the flags)
-from ecm_tf import config  # noqa: E402,F401
 from ecm_tf.errors import InputError  # noqa: E402
 
 # mode -> module with a run(cfg) function.

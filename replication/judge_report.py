@@ -1,7 +1,6 @@
 """Collects replication/judge.sh's runs into one JSON and a Markdown table (stdout)."""
 
 import argparse
-import json
 import os
 import sys
 

@@ -5,6 +5,8 @@ import ast
 import builtins
 import json
 
+import pytest
+
 from conftest import REPO
 from ecm_tf import flags as ecm_flags
 from ecm_tf.decoding import decode as decode_lib
@@ -46,6 +48,19 @@ def test_every_family_answers_the_contract():
         assert family.name == name and family.title
         for method in ("prepare_post", "load", "train", "export"):
             assert getattr(type(family), method) is not getattr(Family, method), (name, method)
+
+    class Incomplete(Family):  # no export: the contract refuses it at construction
+        def prepare_post(self, settings, text, where):
+            return text
+
+        def load(self, cfg, model_dir, saved):
+            return None
+
+        def train(self, cfg):
+            return None
+
+    with pytest.raises(TypeError, match="export"):
+        Incomplete()
 
 
 def test_decode_reads_config_json_once(tmp_path, monkeypatch):

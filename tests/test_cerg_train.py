@@ -10,7 +10,6 @@ import pytest
 import tensorflow as tf
 
 from ecm_tf import flags as ecm_flags
-from ecm_tf import config
 from ecm_tf.evaluation import cecg_sheet
 from ecm_tf.models.cerg import char_vocab
 from ecm_tf.models.cerg import data

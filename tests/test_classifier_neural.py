@@ -5,7 +5,6 @@ import pytest
 from conftest import assert_loaders_agree, load_both_ways
 
 from ecm_tf import flags as ecm_flags
-from ecm_tf import config
 from ecm_tf import emotions as E
 from ecm_tf.classifier import data as data_lib
 from ecm_tf.classifier import predictor

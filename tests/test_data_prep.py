@@ -7,7 +7,6 @@ import pytest
 
 from conftest import run_cli, shared_path, prepare_data
 from ecm_tf import flags as ecm_flags
-from ecm_tf import config
 from ecm_tf.data import prep
 from ecm_tf.data import tfrecords
 from ecm_tf.errors import InputError

@@ -9,7 +9,6 @@ import tensorflow as tf
 from conftest import REPO
 from ecm_tf.models.ecm import family as ecm_family
 from ecm_tf import flags as ecm_flags
-from ecm_tf import config
 from ecm_tf.decoding import decode as decode_lib
 from ecm_tf.models.ecm.decoder import bucket_length, post_tokens
 from ecm_tf.errors import InputError

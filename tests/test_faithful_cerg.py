@@ -7,9 +7,7 @@ import pytest
 import tensorflow as tf
 
 from ecm_tf import flags as ecm_flags
-from ecm_tf import config
 from ecm_tf.models.cerg import char_vocab
-from ecm_tf.models.cerg import data
 from ecm_tf.models.cerg import models
 from ecm_tf.models.cerg import trainer as cerg_trainer
 from ecm_tf.models.pe2r.pe2r_model import Pe2rModel

@@ -5,7 +5,6 @@ import pytest
 import tensorflow as tf
 
 from ecm_tf import flags as ecm_flags
-from ecm_tf import config
 from ecm_tf.errors import InputError
 from ecm_tf.models.ecm import ecm_model
 from ecm_tf.models.ecm.loss import ecm_loss
@@ -117,10 +116,10 @@ def test_restore_refuses_wrong_variant_and_vocab(tmp_path):
 def test_model_is_built_from_explicit_hyperparameters_and_round_trips_get_config():
     cfg = tiny_cfg(use_imemory=False, selector_input="output")
     model = ecm_model.create(cfg, VP, VR, MASK)
-    config = model.get_config()
-    assert config["hidden"] == cfg.hidden and config["use_imemory"] is False and config["selector_input"] == "output"
-    assert set(ecm_model.HPARAMS) <= set(config) and "batch_size" not in config  # no training or CLI settings
-    clone = ecm_model.ECMModel.from_config(config)
+    saved = model.get_config()
+    assert saved["hidden"] == cfg.hidden and saved["use_imemory"] is False and saved["selector_input"] == "output"
+    assert set(ecm_model.HPARAMS) <= set(saved) and "batch_size" not in saved  # no training or CLI settings
+    clone = ecm_model.ECMModel.from_config(saved)
     clone(ecm_model.dummy_batch(), training=False)
     assert [tuple(v.shape) for v in clone.weights] == [tuple(v.shape) for v in model.weights]
     with pytest.raises(TypeError, match="unknown hyperparameters"):

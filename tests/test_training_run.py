@@ -8,7 +8,6 @@ import pytest
 import tensorflow as tf
 
 from ecm_tf import flags as ecm_flags
-from ecm_tf import config
 from ecm_tf.errors import InputError
 from ecm_tf.models.ecm import ecm_model
 from ecm_tf.models.ecm import trainer as train_lib

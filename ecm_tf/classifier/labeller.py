@@ -1,8 +1,9 @@
 """Emotion labels for unlabelled text, as `--mode=prep` takes them (data/prep.py never imports a
 classifier: the command line builds a Labeller and passes it in).
 
-    labeller = for_source("auto")                  # the DUTIR lexicon classifier
-    labeller = for_source("runs/mini/clf_bilstm")  # a trained classifier folder
+    labeller = Labeller("auto")                  # the DUTIR lexicon classifier
+    labeller = Labeller("runs/mini/clf_bilstm")  # a trained classifier folder
+    labeller = for_config(cfg)                   # --label_source, --ememory_words, --token_level
     ids = labeller(texts, token_lists)             # one emotion id per text
 """
 
@@ -52,10 +53,6 @@ class Labeller:
             sys.stderr.write(f"labelling {len(texts)} sentences with the classifier in {self.source}\n")
             sys.stderr.flush()
         return classifier.predict(list(texts))
-
-
-def for_source(source="auto", ememory_words="", token_level="word"):
-    return Labeller(source, ememory_words, token_level)
 
 
 def for_config(cfg):

@@ -90,10 +90,6 @@ class Vocab(TokenVocabulary):
     SPECIALS = SPECIALS
 
     @property
-    def _words(self):
-        return self._tokens
-
-    @property
     def word_list(self):
         return list(self._tokens)
 
@@ -113,7 +109,7 @@ class Vocab(TokenVocabulary):
             if i == EOS_ID:
                 break
             if i != PAD_ID:
-                out.append(self._words[i] if 0 <= i < len(self._words) else UNK)
+                out.append(self._tokens[i] if 0 <= i < len(self._tokens) else UNK)
         return out
 
 

@@ -82,8 +82,6 @@ def _progress(done, total):
 
 def decode(cfg, posts, family, saved, predictor=None):
     """(records in input order, posts x emotions note) for [(where, text)] `posts`."""
-    if not is_auto(cfg.emotion):
-        emotion_list(cfg.emotion)  # a bad --emotion fails before anything is loaded
     settings = family.model_settings(cfg, saved)
     prepared = [family.prepare_post(settings, text, where) for where, text in posts]
     predictor = predictor or family.load(cfg, cfg.model_dir, saved)
@@ -102,7 +100,7 @@ def decode(cfg, posts, family, saved, predictor=None):
 
 def run(cfg):
     if not is_auto(cfg.emotion):
-        emotion_list(cfg.emotion)
+        emotion_list(cfg.emotion)  # a bad --emotion fails before anything is read or loaded
     posts = read_posts(cfg.input, cfg.input_format, readers.options(cfg))
     family, saved = registry.open(cfg.model_dir)
     records, per_post = decode(cfg, posts, family, saved)

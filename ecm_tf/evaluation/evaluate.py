@@ -77,8 +77,8 @@ def generation_metrics(predictor, posts, classifier, chooser=None):
         jobs = [(i, e) for i in range(len(token_lists)) for e in emotions.GENERATED]
     else:
         jobs = [(i, e) for i, (_, chosen) in enumerate(chooser.choose(token_lists)) for e in chosen]
-    prepared = [predictor.family.prepare_post(predictor.settings, posts[i], f"post {i + 1}") for i, _ in jobs]
-    records = predictor.predict(prepared, [e for _, e in jobs], progress=progress)
+    prepared = [predictor.family.prepare_post(predictor.settings, p, f"post {i + 1}") for i, p in enumerate(posts)]
+    records = predictor.predict([prepared[i] for i, _ in jobs], [e for _, e in jobs], progress=progress)
     results = {job: r["response"].split() for job, r in zip(jobs, records)}
     keys = sorted(results)
     responses = [results[k] for k in keys]

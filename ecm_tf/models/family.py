@@ -14,11 +14,13 @@ saw it), "emotion" (its name) and "response" (the best, "" when none); the ranke
 in the family's own key (ECM "responses", CERG/P&E2R "candidates"), see its predictor.
 """
 
+import abc
+
 from ecm_tf import config
 from ecm_tf.errors import InputError
 
 
-class Predictor:
+class Predictor(abc.ABC):
     """A trained model folder, restored, that answers posts (see the module docstring).
 
     Attributes: family (its Family), settings (the model's Config), data_dir (its prep folder),
@@ -30,10 +32,10 @@ class Predictor:
     data_dir = ""
     search = ""
 
+    @abc.abstractmethod
     def predict(self, posts, emotion_ids, progress=None):
         """posts: prepared posts (Family.prepare_post); emotion_ids: ints, one per post.
         progress: optional callable(done, total). Returns one record per pair."""
-        raise NotImplementedError
 
     def respond(self, texts, emotion_ids):
         """Best response text per (raw post text, emotion id) pair."""
@@ -41,31 +43,31 @@ class Predictor:
         return [r["response"] for r in self.predict(posts, list(emotion_ids))]
 
 
-class Family:
+class Family(abc.ABC):
     """One model family. `name` is its `--model` value; `title` is how output names it."""
 
     name = ""
     title = ""
 
+    @abc.abstractmethod
     def prepare_post(self, settings, text, where):
         """A raw post as this family's model reads it (InputError naming `where` when unusable)."""
-        raise NotImplementedError
 
     def model_settings(self, cfg, saved):
         """`cfg` with the model-defining settings of a saved config dict (config.with_model_settings)."""
         return config.with_model_settings(cfg, saved)
 
+    @abc.abstractmethod
     def load(self, cfg, model_dir, saved):
         """The Predictor of a trained folder; `saved` is its config.json (registry.open)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def train(self, cfg):
         """--mode=train for this family (resumes from cfg.model_dir)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def export(self, predictor, cfg, export_dir):
         """Writes a SavedModel version folder; returns (its path, a short description)."""
-        raise NotImplementedError
 
     def perplexities(self, predictor, split, pairs=None, spread=None):
         """({emotion name or "Overall": perplexity}, {...: token perplexity}) teacher forced on a split

@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from ecm_tf import emotions
 from ecm_tf.data import pipeline
 from ecm_tf.data import text as text_lib
 from ecm_tf.data import vocab as vocab_lib

@@ -143,7 +143,7 @@ def measure_cerg(c, jit, steps):
         model_dir="/nonexistent")
     trainer = cerg_train.Trainer(cfg, c["vocab_size"])
     batch = {k: tf.constant(v) for k, v in cerg_batch(c).items()}
-    seconds, first = timed_steps(trainer.train_step, batch, steps, lambda out: out[0])
+    seconds, first = timed_steps(trainer.train_step, batch, steps, lambda out: out["loss"])
     return c["batch_size"] * steps / seconds, first
 
 

@@ -44,3 +44,20 @@ def test_pe2r_overfits_decodes_and_reloads(tmp_path):
     both = load_both_ways(path, "serving_default", {"posts": posts, "emotions": [str(e) for _, _, e in PAIRS]})
     assert_loaders_agree(both)
     assert [row[0] for row in both["session"]["responses"]] == [r for _, r, _ in PAIRS]
+
+
+def test_pe2r_resumes_its_model_optimizer_and_step(tmp_path):
+    # Through the shared loop: the checkpoint restores the weights, Adam's moments and the step. (The
+    # input, the whole set in one shuffle buffer, is not saved: tests/test_training_loop.py checks the note.)
+    def cfg(folder, steps):
+        return ecm_flags.defaults().replace(
+            model="pe2r", model_dir=str(folder), embed_dim=8, hidden=16, emotion_dim=4, cerg_max_chars=8,
+            batch_size=6, max_steps=steps, learning_rate=3e-3, log_every=2, steps_per_checkpoint=2,
+            steps_per_eval=1000, jit_compile=False, vocab_size=1000)
+    pairs = [(list(p), list(r), e) for p, r, e in PAIRS]  # one batch holds them all: every order is the same
+    straight, _ = cerg_trainer.train(cfg(tmp_path / "a", 4), pairs, quiet=True)
+    cerg_trainer.train(cfg(tmp_path / "b", 2), pairs, quiet=True)
+    resumed, stats = cerg_trainer.train(cfg(tmp_path / "b", 4), pairs, quiet=True)
+    assert int(resumed.step.numpy()) == 4 and stats["steps"] == 4
+    for x, y in zip(straight.model.weights, resumed.model.weights):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-6, atol=1e-7, err_msg=x.path)

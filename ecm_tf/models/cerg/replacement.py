@@ -15,6 +15,7 @@ characters are the substitute's samples (the substitute is then trained too).
 
 import tensorflow as tf
 
+from ecm_tf.training import loop
 from ecm_tf.models.cerg import char_vocab
 from ecm_tf.models.cerg.cerg_model import CergModel
 
@@ -50,8 +51,7 @@ def mlm_loss(mlm, tokens, segments, seed):
                             tf.random.stateless_uniform(tf.shape(tokens), seed) < MLM_MASK_RATE)  # [B, L]
     logits = mlm(dict(tokens=_masked(tokens, choose), segments=segments), training=True)  # [B, L, V]
     ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tokens, logits=logits)  # [B, L]
-    weight = tf.cast(choose, tf.float32)
-    return tf.reduce_sum(ce * weight) / tf.maximum(tf.reduce_sum(weight), 1.0)
+    return loop.global_masked_mean(ce, tf.cast(choose, tf.float32))  # a replica's share of the global mean
 
 
 def replace(mlm, tokens, segments, rate, p_model, seed):

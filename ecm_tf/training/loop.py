@@ -88,8 +88,10 @@ class Task(abc.ABC):
 
     @abc.abstractmethod
     def compute(self, batch, step, replicas):
-        """One replica's gradients: (grads, metrics). `step` is the step counter before this step;
-        the loss behind the gradients is divided by `replicas` (they are summed across replicas)."""
+        """One replica's gradients: (grads, metrics). `step` is the step counter before this step.
+        The gradients are summed across replicas, so the loss behind them must be the replica's share
+        of the global batch's loss: a per-replica mean divided by `replicas`, or a token mean over
+        the global batch (global_masked_mean). The metrics are averaged across replicas."""
 
     @abc.abstractmethod
     def apply(self, grads, metrics):

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Paper mode vs code mode on the mini replication (docs/faithfulness.md): Seq2Seq pretraining and the
-# ECM row trained with flags/ecm_code.flags (the original release's behaviours) on the data, steps
-# and evaluation of replication/replicate_mini.sh, whose runs/mini/ecm is the paper-mode row.
+# ECM row trained with flags/ecm_code.flags (the original release's behaviours) on the data, steps,
+# judge and evaluation of replication/replicate_mini.sh, whose OUT_DIR/ecm is the paper-mode row.
 #
-#   bash replication/replicate_mini.sh && bash bench/faithfulness_code_mode.sh [OUT_DIR]   # default runs/mini
+#   bash replication/replicate_mini.sh && bash replication/faithfulness_code_mode.sh [OUT_DIR]   # default runs/mini_v2
 #
 # Writes OUT_DIR/seq2seq_code_pretrain, OUT_DIR/ecm_code (eval.json) and prints one table. Every step
-# is skipped when its output exists.
+# is skipped when its output exists. PRETRAIN_STEPS, FINETUNE_STEPS, EVAL_POSTS and BEAM default to
+# replicate_mini.sh's; the judge is the one replicate_mini.sh picked (OUT_DIR/judge/judge.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=${1:-runs/mini}
+OUT=${1:-runs/mini_v2}
 PY=${PYTHON:-python}
-PRETRAIN_STEPS=${PRETRAIN_STEPS:-1500}; FINETUNE_STEPS=${FINETUNE_STEPS:-500}; BEAM=${BEAM:-5}
-[[ -f "$OUT/data/prep_stats.json" && -d "$OUT/clf_bilstm" ]] || {
-  echo "faithfulness_code_mode: run replication/replicate_mini.sh $OUT first" >&2; exit 2; }
+PRETRAIN_STEPS=${PRETRAIN_STEPS:-3000}; FINETUNE_STEPS=${FINETUNE_STEPS:-400}
+EVAL_POSTS=${EVAL_POSTS:-500}; BEAM=${BEAM:-5}
+[[ -f "$OUT/data/prep_stats.json" && -f "$OUT/judge/judge.json" && -f "$OUT/ecm/eval.json" ]] || {
+  echo "faithfulness_code_mode: $OUT has no finished mini replication: run bash replication/replicate_mini.sh $OUT first" >&2; exit 2; }
+JUDGE="$OUT/judge/$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['best_by_dev_macro_f1'])" "$OUT/judge/judge.json")"
+mkdir -p "$OUT/logs"
 main() { "$PY" -m ecm_tf.main "$@"; }
 quiet() { grep --line-buffered -v "^I0000\|^WARNING: All log\|cuda\|rebuild TensorFlow\|TensorFlow binary\|^decoded\|restored  \|initialised  " || true; }
 step() { echo "== $(date +%H:%M:%S) $*" >&2; }
@@ -27,7 +31,7 @@ code_train "$OUT/seq2seq_code_pretrain" "$PRETRAIN_STEPS" --nouse_emb --nouse_im
 code_train "$OUT/ecm_code" "$FINETUNE_STEPS" --init_from="$OUT/seq2seq_code_pretrain"
 if [[ ! -f "$OUT/ecm_code/eval.json" ]]; then
   step "eval ecm_code"
-  main --mode=eval --model_dir="$OUT/ecm_code" --classifier_dir="$OUT/clf_bilstm" --beam_size=$BEAM \
+  main --mode=eval --model_dir="$OUT/ecm_code" --classifier_dir="$JUDGE" --eval_posts=$EVAL_POSTS --beam_size=$BEAM \
     2>&1 | tee "$OUT/logs/eval_ecm_code.log" | quiet
 fi
 "$PY" - "$OUT" <<'PYEOF'

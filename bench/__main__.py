@@ -37,7 +37,8 @@ BENCHES = [
     # The PyTorch peer (prints a note and exits 0 without torch: pip install -e ".[peer]").
     ("peer", "ecm", [], ["--config", "small", "--steps", "2", "--rounds", "1", "--decode_runs", "1", "--no-compile"]),
     ("allocator", "ecm", [], ["--config", "small", "--rounds", "1", "--steps", "2"]),
-    ("decode", "ecm", [], ["--runs", "2", "--batch_posts", "2", "--cerg_configs", "small"]),
+    ("decode", "ecm", [], ["--runs", "2", "--batch_posts", "2", "--cerg_configs", "small", "--predict_posts", "2",
+                           "--predict_rounds", "1"]),
     ("serving", "ecm", [], ["--config", "small", "--runs", "3", "--batch_posts", "4"]),
     ("growth", "ecm", [], ["--quick", "--jit", "off", "--steps", "1"]),
 ]

@@ -1,6 +1,6 @@
 """Beam-search decoding speed at the paper's configuration, next to its FLOP floor.
 
-    python -m bench.bench_decode [--runs=5] [--batch_posts=16] [--predict_posts=8] [--predict_beams=20,5]
+    python -m bench.bench_decode [--runs=9] [--batch_posts=16] [--predict_posts=8] [--predict_beams=20,5]
                                  [--predict_rounds=2] [--cerg_configs=small,paper]
 
 Model: ECM with all three components, vocabulary 40,000 (post and response), embeddings 100,
@@ -11,7 +11,8 @@ Figures:
   - latency: seconds to decode one post for one emotion (beam 20), median of --runs;
   - FLOP floor: matmul FLOPs of the decoder steps actually run (from the weight shapes:
     2 x kernel size per beam row, plus the attention over the post) / the matmul rate of this
-    machine, measured in this run on the dominant shape ([20, 256] x [256, 40000]);
+    machine, measured on the dominant shape ([20, 256] x [256, 40000]) in turn with the latency
+    runs (one search, three products, --runs times; medians), so both share the machine's load;
   - batched throughput: --batch_posts posts at once (rows = posts x beam), posts per second;
   - the one-post latency again with the search XLA-compiled (decode_beam20_s_per_post_xla); the
     SavedModel keeps the uncompiled search, so decode_beam20_s_per_post is the served figure.
@@ -64,18 +65,25 @@ def step_flops_per_row(model, hidden):
     return 2 * params + attention
 
 
-def dominant_matmul_rate(rows, hidden, runs=20):
-    """FLOP/s of [rows, hidden] x [hidden, VOCAB], the decoder's dominant matmul."""
+def latency_and_rate(decode, post, emotion, rows, hidden, runs, matmuls=3):
+    """(median seconds of decode(post, emotion), FLOP/s of the dominant matmul): one search, then
+    `matmuls` timed [rows, hidden] x [hidden, VOCAB] products, in turn for `runs` rounds, so that
+    both figures come from the same minutes of a shared machine (their ratio is the figure that counts)."""
     a = tf.random.normal([rows, hidden])
     b = tf.random.normal([hidden, VOCAB])
     f = tf.function(lambda a, b: tf.reduce_sum(tf.matmul(a, b)))
     f(a, b).numpy()
-    times = []
+    decode(post, emotion)[0].numpy()  # trace + warm up
+    searches, products = [], []
     for _ in range(runs):
         t0 = time.perf_counter()
-        f(a, b).numpy()
-        times.append(time.perf_counter() - t0)
-    return 2 * rows * hidden * VOCAB / statistics.median(times)
+        decode(post, emotion)[0].numpy()
+        searches.append(time.perf_counter() - t0)
+        for _ in range(matmuls):
+            t0 = time.perf_counter()
+            f(a, b).numpy()
+            products.append(time.perf_counter() - t0)
+    return statistics.median(searches), 2 * rows * hidden * VOCAB / statistics.median(products)
 
 
 def make_decode(model, jit=False):
@@ -180,7 +188,7 @@ def predict_throughput(model, beam, num_posts, rounds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--batch_posts", type=int, default=16)
     parser.add_argument("--predict_posts", type=int, default=8, help="posts (x 5 emotions) of the predictor "
                         "throughput lines (0: none)")
@@ -196,10 +204,10 @@ def main():
     decode, steps = make_decode(model)
 
     post = rng.integers(4, VOCAB, size=[1, POST_LEN]).astype(np.int32)
-    latency = timed(decode, post, np.array([5], np.int32), runs=args.runs)
+    # The search and the floor's matmul timed in turn (the machine is shared: the ratio counts).
+    latency, rate = latency_and_rate(decode, post, np.array([5], np.int32), BEAM, cfg.hidden, args.runs)
     steps_run = int(steps.numpy())
     flops = step_flops_per_row(model, cfg.hidden) * BEAM * steps_run
-    rate = dominant_matmul_rate(BEAM, cfg.hidden)
     floor = flops / rate
 
     posts = rng.integers(4, VOCAB, size=[args.batch_posts, POST_LEN]).astype(np.int32)

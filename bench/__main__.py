@@ -4,8 +4,8 @@
     python -m bench --quick    # small / tiny sizes, ~2-3 min (checks that everything runs)
     python -m bench --only train,decode
 
-Runs bench_prep, bench_train, bench_peer, bench_allocator, bench_decode, bench_serving and bench_growth as
-subprocesses (their output streams through), measures each one's peak resident memory (os.wait4 -> ru_maxrss, KiB on
+Runs bench_prep, bench_train, bench_peer, bench_allocator, bench_decode, bench_memory, bench_serving and bench_growth
+as subprocesses (their output streams through), measures each one's peak resident memory (os.wait4 -> ru_maxrss, KiB on
 Linux) and appends it as a `peak_rss_mb` line to bench/results.jsonl. Then reads back the lines
 dated from this run's start and prints them, and the targets:
   - training at the paper config uses >= 70 % of the machine's matmul rate (CPU);
@@ -37,7 +37,10 @@ BENCHES = [
     # The PyTorch peer (prints a note and exits 0 without torch: pip install -e ".[peer]").
     ("peer", "ecm", [], ["--config", "small", "--steps", "2", "--rounds", "1", "--decode_runs", "1", "--no-compile"]),
     ("allocator", "ecm", [], ["--config", "small", "--rounds", "1", "--steps", "2"]),
-    ("decode", "ecm", [], ["--runs", "2", "--batch_posts", "2", "--cerg_configs", "small"]),
+    ("decode", "ecm", [], ["--runs", "2", "--batch_posts", "2", "--cerg_configs", "small", "--predict_posts", "2",
+                           "--predict_rounds", "1"]),
+    # ECM alone (train and decode lines above include CERG): training and decoding, a child process each.
+    ("memory", "ecm", [], ["--config", "small", "--steps", "1", "--jit", "off", "--batch_posts", "2"]),
     ("serving", "ecm", [], ["--config", "small", "--runs", "3", "--batch_posts", "4"]),
     ("growth", "ecm", [], ["--quick", "--jit", "off", "--steps", "1"]),
 ]
@@ -135,6 +138,11 @@ def summary(since, quick):
     for r in recs:
         print(f"{r['bench']:<8} {r['metric']:<34} {r['model']:<8} {r['config']:<6} {r['value']:>11.4g}  "
               f"{r['unit']:<10} {r.get('settings', '')}")
+    memory = [r for r in recs if r["bench"] == "memory" and r["metric"] == "peak_rss_mb" and r.get("task")]
+    if memory:
+        print("\n=== peak resident memory of ECM alone (bench_memory: one child process per task)")
+        for r in memory:
+            print(f"ECM {r['task']:<7} {r['config']:<6} {r['value']:>8.0f} MB  {r.get('settings', '')}")
     print("\n=== targets" + (" (--quick: small sizes; the targets are for the paper config)" if quick else ""))
     header = f"{'target':<42} {'figure':<62} {'value':>8}  status"
     print(header)

@@ -1,6 +1,7 @@
 """Beam-search decoding speed at the paper's configuration, next to its FLOP floor.
 
-    python -m bench.bench_decode [--runs=5] [--batch_posts=16] [--cerg_configs=small,paper]
+    python -m bench.bench_decode [--runs=9] [--batch_posts=16] [--predict_posts=8] [--predict_beams=20,5]
+                                 [--predict_rounds=2] [--cerg_configs=small,paper]
 
 Model: ECM with all three components, vocabulary 40,000 (post and response), embeddings 100,
 GRU 256 x 2 layers, emotion embedding 100, random weights (speed does not depend on them).
@@ -10,12 +11,21 @@ Figures:
   - latency: seconds to decode one post for one emotion (beam 20), median of --runs;
   - FLOP floor: matmul FLOPs of the decoder steps actually run (from the weight shapes:
     2 x kernel size per beam row, plus the attention over the post) / the matmul rate of this
-    machine, measured in this run on the dominant shape ([20, 256] x [256, 40000]);
+    machine, measured on the dominant shape ([20, 256] x [256, 40000]) in turn with the latency
+    runs (one search, three products, --runs times; medians), so both share the machine's load;
   - batched throughput: --batch_posts posts at once (rows = posts x beam), posts per second;
   - the one-post latency again with the search XLA-compiled (decode_beam20_s_per_post_xla); the
     SavedModel keeps the uncompiled search, so decode_beam20_s_per_post is the served figure.
 Prints a table and appends JSON lines to bench/results.jsonl (bench "decode", config "paper",
-model "ecm"): decode_beam20_s_per_post, decode_flop_floor_s, decode_beam20_posts_per_s_batched.
+model "ecm"): decode_beam20_s_per_post, decode_flop_floor_s, decode_beam20_posts_per_s_batched,
+decode_beam20_s_per_post_xla, predict_posts_per_s.
+
+Decoding many posts as --mode=decode and --mode=eval do (predict_posts_per_s, lines with `beam` 20 and 5
+and `batching` single / batched): --predict_posts posts of 10 words x the five emotions through the
+ECM predictor (`EcmPredictor.predict`, the Decoder's graph search, top 5), one pair per call ("single")
+or all pairs in one call ("batched": up to ROWS_PER_BATCH // beam pairs per search), alternating
+rounds, the best round of each; a post here is one post for one emotion, as above. The top-1
+responses of the two ways are compared and the count of equal ones printed.
 
 CERG (random weights, bench_train's CERG sizes, beam 2 as in the paper, a 20-character post, the
 search run to its full 33 steps by forbidding _EOS): cerg_decode_s_per_response, the latency of
@@ -55,18 +65,25 @@ def step_flops_per_row(model, hidden):
     return 2 * params + attention
 
 
-def dominant_matmul_rate(rows, hidden, runs=20):
-    """FLOP/s of [rows, hidden] x [hidden, VOCAB], the decoder's dominant matmul."""
+def latency_and_rate(decode, post, emotion, rows, hidden, runs, matmuls=3):
+    """(median seconds of decode(post, emotion), FLOP/s of the dominant matmul): one search, then
+    `matmuls` timed [rows, hidden] x [hidden, VOCAB] products, in turn for `runs` rounds, so that
+    both figures come from the same minutes of a shared machine (their ratio is the figure that counts)."""
     a = tf.random.normal([rows, hidden])
     b = tf.random.normal([hidden, VOCAB])
     f = tf.function(lambda a, b: tf.reduce_sum(tf.matmul(a, b)))
     f(a, b).numpy()
-    times = []
+    decode(post, emotion)[0].numpy()  # trace + warm up
+    searches, products = [], []
     for _ in range(runs):
         t0 = time.perf_counter()
-        f(a, b).numpy()
-        times.append(time.perf_counter() - t0)
-    return 2 * rows * hidden * VOCAB / statistics.median(times)
+        decode(post, emotion)[0].numpy()
+        searches.append(time.perf_counter() - t0)
+        for _ in range(matmuls):
+            t0 = time.perf_counter()
+            f(a, b).numpy()
+            products.append(time.perf_counter() - t0)
+    return statistics.median(searches), 2 * rows * hidden * VOCAB / statistics.median(products)
 
 
 def make_decode(model, jit=False):
@@ -141,10 +158,42 @@ def served_latency(runs):
     return latency, int(steps.numpy())
 
 
+def predict_throughput(model, beam, num_posts, rounds):
+    """(single, batched) posts per second and equal top-1 count: num_posts posts x the five emotions
+    through EcmPredictor.predict, one pair per call vs all pairs in one call (best of `rounds`)."""
+    from ecm_tf import emotions
+    from ecm_tf.models.ecm.decoder import Decoder
+    from ecm_tf.models.ecm.family import EcmFamily, EcmPredictor
+
+    cfg = ecm_flags.defaults().replace(decoder="beam", beam_size=beam, max_decode_len=0)
+    words = vocab.Vocab(list(vocab.SPECIALS) + [f"w{i}" for i in range(len(vocab.SPECIALS), VOCAB)])
+    predictor = EcmPredictor(EcmFamily(), Decoder(model, cfg, words, words))
+    rng = np.random.default_rng(2)
+    posts = [[f"w{i}" for i in rng.integers(4, VOCAB, size=POST_LEN)] for _ in range(num_posts)]
+    jobs = [(p, e) for p in posts for e in emotions.GENERATED]
+    predictor.predict([posts[0]], [1])  # trace
+    best = {"single": float("inf"), "batched": float("inf")}
+    out = {}
+    for _ in range(rounds):
+        for kind in ("single", "batched"):
+            start = time.perf_counter()
+            if kind == "single":
+                out[kind] = [predictor.predict([p], [e])[0] for p, e in jobs]
+            else:
+                out[kind] = predictor.predict([p for p, _ in jobs], [e for _, e in jobs])
+            best[kind] = min(best[kind], time.perf_counter() - start)
+    same = sum(a["response"] == b["response"] for a, b in zip(out["single"], out["batched"]))
+    return len(jobs) / best["single"], len(jobs) / best["batched"], same, len(jobs)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--batch_posts", type=int, default=16)
+    parser.add_argument("--predict_posts", type=int, default=8, help="posts (x 5 emotions) of the predictor "
+                        "throughput lines (0: none)")
+    parser.add_argument("--predict_beams", default="20,5", help="beam widths of the predictor throughput lines")
+    parser.add_argument("--predict_rounds", type=int, default=2, help="alternating rounds, single / batched")
     parser.add_argument("--cerg_configs", default="small,paper", help="CERG sizes to time ('' for none)")
     args = parser.parse_args()
 
@@ -155,10 +204,10 @@ def main():
     decode, steps = make_decode(model)
 
     post = rng.integers(4, VOCAB, size=[1, POST_LEN]).astype(np.int32)
-    latency = timed(decode, post, np.array([5], np.int32), runs=args.runs)
+    # The search and the floor's matmul timed in turn (the machine is shared: the ratio counts).
+    latency, rate = latency_and_rate(decode, post, np.array([5], np.int32), BEAM, cfg.hidden, args.runs)
     steps_run = int(steps.numpy())
     flops = step_flops_per_row(model, cfg.hidden) * BEAM * steps_run
-    rate = dominant_matmul_rate(BEAM, cfg.hidden)
     floor = flops / rate
 
     posts = rng.integers(4, VOCAB, size=[args.batch_posts, POST_LEN]).astype(np.int32)
@@ -186,6 +235,21 @@ def main():
         print(f"| {metric} | {value:.4g} | {unit} |")
     print(f"latency / floor = {latency / floor:.1f}x (XLA-compiled search: {latency_xla / floor:.1f}x); batched: {args.batch_posts} posts in {batched:.3f} s")
     records = [common.record("decode", m, v, u, "paper", "ecm", settings=settings) for m, v, u in rows]
+
+    if args.predict_posts:
+        from ecm_tf.models.ecm.decoder import ROWS_PER_BATCH
+
+        for beam in [int(b) for b in args.predict_beams.split(",") if b]:
+            single, batched, same, pairs = predict_throughput(model, beam, args.predict_posts, args.predict_rounds)
+            psettings = (f"ECM vocab {VOCAB} hidden {cfg.hidden}x{cfg.num_layers}, random weights, EcmPredictor.predict, "
+                         f"{args.predict_posts} posts of {POST_LEN} words x 5 emotions, beam {beam} top {cfg.top_k}, "
+                         f"batched: up to {max(1, ROWS_PER_BATCH // beam)} pairs per search")
+            print(f"| predict_posts_per_s beam {beam} single | {single:.3g} | posts/s |")
+            print(f"| predict_posts_per_s beam {beam} batched | {batched:.3g} | posts/s |")
+            print(f"beam {beam}: batched / single = {batched / single:.2f}x; top-1 responses equal: {same}/{pairs}")
+            records += [common.record("decode", "predict_posts_per_s", v, "posts/s", "paper", "ecm", beam=beam,
+                                      batching=kind, settings=psettings)
+                        for kind, v in (("single", single), ("batched", batched))]
 
     from bench.bench_train import CERG_CONFIGS
 

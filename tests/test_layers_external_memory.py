@@ -111,3 +111,44 @@ def test_target_path_equals_the_full_distribution_with_its_gradients(use_ememory
 def test_get_config_round_trip():
     layer = ExternalMemoryOutput(V, use_ememory=True, selector_bias=True, name="out")
     assert ExternalMemoryOutput.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize("vocab", [9, 1003])
+@pytest.mark.parametrize("use_ememory", [True, False])
+def test_decode_log_probs_equal_call(vocab, use_ememory):
+    """The decoding step's path (one exp pass, part sums by a matmul) gives call's values to float rounding."""
+    rng = np.random.default_rng(vocab)
+    layer = ExternalMemoryOutput(vocab, use_ememory=use_ememory)
+    feats = rng.normal(size=(4, 6)).astype(np.float32)
+    mask = rng.random([6, vocab]) < 0.1
+    mask[0] = False  # emotion 0 without words: all mass on the generic part
+    emotion = np.array([1, 0, 5, 1], np.int32)
+    layer(feats, feats, mask[emotion].astype(np.float32))
+    for w in layer.weights:
+        w.assign(3 * rng.normal(size=w.shape).astype(np.float32))
+    want = layer(feats, feats, mask[emotion].astype(np.float32))[0].numpy()
+    parts = layer.decode_parts(tf.constant(mask), emotion)
+    decode = tf.function(lambda f: layer.decode_log_probs(f, f, parts))
+    for got in (layer.decode_log_probs(feats, feats, parts), decode(feats)):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, atol=2e-5)
+
+
+def test_decode_log_probs_far_apart_parts_take_the_masked_path():
+    """Emotion logits ~100 below the generic ones: exp(l - max l) would flush them to 0; the step then
+    computes the two masked logsumexps, exactly as call (no inf, no NaN)."""
+    rng = np.random.default_rng(2)
+    vocab = 50
+    layer = ExternalMemoryOutput(vocab)
+    feats = rng.normal(size=(3, 4)).astype(np.float32)
+    mask = np.zeros([6, vocab], bool)
+    mask[2, :5] = True
+    emotion = np.array([2, 2, 0], np.int32)
+    layer(feats, feats, mask[emotion].astype(np.float32))
+    bias = np.zeros(vocab, np.float32)
+    bias[:5] = -100.0
+    layer.logits_dense.bias.assign(bias)
+    want = layer(feats, feats, mask[emotion].astype(np.float32))[0].numpy()
+    got = layer.decode_log_probs(feats, feats, layer.decode_parts(tf.constant(mask), emotion)).numpy()
+    assert np.isfinite(got).all()
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(np.exp(got).sum(-1), 1.0, rtol=1e-5)

@@ -1,6 +1,7 @@
 """ECM external memory output (Sec. 3.4): generic and emotion vocabularies mixed by a type selector."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 _NEG = -1e9
@@ -65,6 +66,54 @@ class ExternalMemoryOutput(keras.layers.Layer):
         emo_offset = (lse_e - log_alpha)[..., None]  # [..., 1]
         gen_offset = (lse_g - log_generic)[..., None]  # [..., 1]
         return ops.where(is_emo, logits - emo_offset, logits - gen_offset), a  # [..., V]
+
+    def decode_parts(self, emotion_mask, emotion):
+        """What `decode_log_probs` needs of the external memory, computed once per search.
+
+        emotion_mask: bool [E, V] (row e = emotion e's words); emotion: int [N], each row's emotion.
+        Returns a dict: is_emo bool [N, V], has_emo / has_generic bool [N] (the row has words of
+        that part), columns float [V, 2E] (the E masks, then their complements) and pick_emo /
+        pick_generic int [N, 2] (each row's two columns).
+        """
+        emotion = tf.cast(emotion, tf.int32)
+        is_emo = tf.gather(emotion_mask, emotion)  # [N, V]
+        num_emotions = tf.shape(emotion_mask)[0]
+        masks = tf.cast(tf.transpose(emotion_mask), tf.float32)  # [V, E]
+        rows = tf.range(tf.shape(emotion)[0])
+        return {"is_emo": is_emo, "has_emo": tf.reduce_any(is_emo, -1),
+                "has_generic": tf.reduce_any(tf.logical_not(is_emo), -1),
+                "columns": tf.concat([masks, 1.0 - masks], 1),
+                "pick_emo": tf.stack([rows, emotion], 1), "pick_generic": tf.stack([rows, emotion + num_emotions], 1)}
+
+    def decode_log_probs(self, features, selector_features, parts):
+        """log P over the vocabulary for one decoding step: `call`'s values to float rounding.
+
+        features [N, H]; selector_features [N, S]; parts: `decode_parts` of the search. The two
+        logsumexps share one pass: exp(l - max l) over the row, summed over each part by one matmul
+        with the [V, 2E] part columns. A part whose sum falls below 1e-25 (its best logit ~57 below
+        the row's best: float32 exp would flush some of its terms to 0) sends the step to the two
+        masked logsumexps that `call` computes. Returns log_probs [N, V].
+        """
+        logits = self.logits_dense(features)  # [N, V]
+        if not self.use_ememory:
+            return tf.nn.log_softmax(logits, axis=-1)
+        a = tf.squeeze(self.selector(selector_features), -1)  # [N]
+        is_emo = parts["is_emo"]
+        top = tf.reduce_max(logits, axis=-1, keepdims=True)  # [N, 1]
+        sums = tf.matmul(tf.exp(logits - top), parts["columns"])  # [N, 2E]
+        sum_e, sum_g = tf.gather_nd(sums, parts["pick_emo"]), tf.gather_nd(sums, parts["pick_generic"])  # [N]
+        tiny = tf.logical_or(tf.logical_and(parts["has_emo"], sum_e < 1e-25),
+                             tf.logical_and(parts["has_generic"], sum_g < 1e-25))
+
+        def masked():  # `call`'s two logsumexps, each shifted by its own part's max
+            return (tf.reduce_logsumexp(tf.where(is_emo, logits, _NEG), axis=-1),
+                    tf.reduce_logsumexp(tf.where(is_emo, _NEG, logits), axis=-1))
+
+        lse_e, lse_g = tf.cond(tf.reduce_any(tiny), masked,
+                               lambda: (tf.math.log(sum_e) + top[:, 0], tf.math.log(sum_g) + top[:, 0]))
+        log_alpha, log_generic = self._log_mix(a, parts["has_emo"])  # [N] each
+        offset = tf.where(is_emo, (lse_e - log_alpha)[:, None], (lse_g - log_generic)[:, None])  # [N, V]
+        return logits - offset
 
     def _target_log_probs(self, features, selector_features, emotion_mask, targets, logits):
         """log P(targets) [...] and the selector logits [...] (None without the external memory)."""

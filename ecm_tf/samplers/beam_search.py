@@ -49,6 +49,58 @@ def _gather_beams(t, indices, batch_size, beam_size):
     return tf.gather(t, tf.reshape(flat, [-1]), axis=0)
 
 
+def _block_size(vocab):
+    """Block width of the two-level top-k (None: one top_k over all K x V, for a small vocabulary).
+
+    About sqrt(V / 2), so the block maxima (K V / block) and the candidate blocks (2K x block) are
+    of the same size; a divisor of V when one lies within a factor 2 of it (no padding).
+    """
+    if vocab < 1024:
+        return None
+    target = (vocab / 2) ** 0.5
+    divisors = [d for d in range(int(target / 2), int(target * 2) + 1) if d > 0 and vocab % d == 0]
+    return min(divisors, key=lambda d: abs(d / target - target / d)) if divisors else int(round(target))
+
+
+def best_continuations(log_probs, alive_score, k, block=None):
+    """The k best continuations of every example: alive_score[b, i] + log_probs[b * K + i, v] over (i, v).
+
+    Exactly tf.math.top_k over the [B, K * V] totals (ties to the lower beam, then the lower id),
+    without sorting all K x V of them: the totals are cut into blocks of `block` ids within a row,
+    a block's maximum is the row's score + its largest log-prob (rounding is monotonic, so this is
+    the maximum of its totals, bit for bit), the k best blocks hold the k best totals (a total
+    outside them is beaten by the maximum of each of k blocks), and one top_k over those blocks,
+    taken in their original order, ranks exactly as over the whole row.
+
+    Args:
+      log_probs: float32 [B * K, V], V static. alive_score: float32 [B, K]. k: int <= K * V.
+      block: block width (default _block_size(V); 0 or None there: one top_k over K x V).
+
+    Returns: scores [B, k], parent beams [B, k], token ids [B, k] (int32).
+    """
+    vocab = log_probs.shape[-1]
+    beam = alive_score.shape[-1]
+    batch = tf.shape(alive_score)[0]
+    block = _block_size(vocab) if block is None else block
+    if not block or vocab * beam < 2 * k * block:
+        total = tf.reshape(alive_score, [-1])[:, None] + log_probs  # [N, V]
+        score, flat = tf.math.top_k(tf.reshape(total, [batch, beam * vocab]), k=k)  # [B, k]
+        return score, flat // vocab, flat % vocab
+    blocks = -(-vocab // block)  # per row; a partial last block is padded with -inf (never chosen
+    if blocks * block != vocab:  # while an example has k finite totals; ids are clamped below)
+        log_probs = tf.pad(log_probs, [[0, 0], [0, blocks * block - vocab]], constant_values=float("-inf"))
+    parts = tf.reshape(log_probs, [batch, beam * blocks, block])  # [B, K * blocks, block]
+    row_score = tf.repeat(alive_score, blocks, axis=1)  # [B, K * blocks]
+    maxima = tf.reduce_max(parts, axis=-1) + row_score  # [B, K * blocks]: each block's best total
+    _, chosen = tf.math.top_k(maxima, k=k)
+    chosen = tf.sort(chosen, axis=-1)  # [B, k] in row-major order: ties then fall as over the whole row
+    cand = tf.gather(parts, chosen, batch_dims=1) + tf.gather(row_score, chosen, batch_dims=1)[:, :, None]
+    score, pos = tf.math.top_k(tf.reshape(cand, [batch, k * block]), k=k)  # [B, k]
+    picked = tf.gather(chosen, pos // block, batch_dims=1)  # [B, k] block numbers
+    token = tf.minimum((picked % blocks) * block + pos % block, vocab - 1)
+    return score, picked // blocks, token
+
+
 def _rank_key(scores, unfinished, has_unk):
     """Sort key: finished before unfinished, UNK-free before UNK, then score (-inf stays -inf)."""
     return (scores - _UNK_PENALTY * tf.cast(has_unk, scores.dtype)
@@ -104,6 +156,10 @@ def beam_search(step_fn, initial_state, batch_size, beam_size, max_len, *, start
     fin_len = tf.zeros([batch, beam], tf.int32)
     fin_unk = tf.zeros([batch, beam], tf.bool)
     prev_ids = tf.fill([batch * beam], tf.cast(start_id, tf.int32))  # [N]
+    # Ids set to -inf at each step (EOS only while t < min_len): row, id pairs [N * len(banned), 2].
+    banned = list(dict.fromkeys(list(forbidden_ids) + ([eos_id] if min_len > 0 else [])))
+    banned_at = tf.reshape(tf.stack(tf.meshgrid(tf.range(batch * beam), tf.constant(banned, tf.int32),
+                                                indexing="ij"), -1), [-1, 2])
 
     def cond(t, alive_score, alive_seq, alive_unk, fin_seq, fin_score, fin_len, fin_unk, prev_ids, state):
         # Exact early stop: all K result slots hold UNK-free finished candidates and the best alive
@@ -115,23 +171,14 @@ def beam_search(step_fn, initial_state, batch_size, beam_size, max_len, *, start
 
     def body(t, alive_score, alive_seq, alive_unk, fin_seq, fin_score, fin_len, fin_unk, prev_ids, state):
         log_probs, new_state = step_fn(prev_ids, state)  # [N, V]
-        vocab = log_probs.shape[-1]
-        if forbidden_ids:
-            forbidden = tf.reduce_any(tf.equal(tf.range(vocab)[:, None], tf.constant(list(forbidden_ids))[None]), 1)
-            log_probs = tf.where(forbidden[None, :], neg_inf, log_probs)
-        # No EOS before min_len tokens (min_len=1: no empty response).
-        log_probs = tf.where(tf.logical_and(tf.equal(tf.range(vocab), eos_id), t < min_len)[None, :],
-                             float("-inf"), log_probs)
-        total = tf.reshape(alive_score, [-1])[:, None] + log_probs  # [N, V]
-        # Top 2K per row, then over the K rows of an example: the same as a top 2K over K x V
-        # (the global best 2K hold at most 2K per row), but parallel over rows and cheaper.
-        row_score, row_token = tf.math.top_k(total, k=min(2 * beam, vocab))  # [N, W]
-        width = row_score.shape[-1]
-        cand_score, flat = tf.math.top_k(tf.reshape(row_score, [-1, beam * width]), k=2 * beam)  # [B, 2K]
+        if banned:  # forbidden ids, and EOS before min_len tokens (min_len=1: no empty response)
+            updates = [tf.where(t < min_len, neg_inf, log_probs[:, i]) if i not in forbidden_ids else
+                       tf.fill([batch * beam], neg_inf) for i in banned]
+            log_probs = tf.tensor_scatter_nd_update(log_probs, banned_at, tf.reshape(tf.stack(updates, 1), [-1]))
+        # The best 2K of alive score + log-prob over the K x V continuations of each example.
+        cand_score, parent, token = best_continuations(log_probs, alive_score, 2 * beam)  # [B, 2K]
         active = (t < max_lens)[:, None]  # [B, 1]: examples past their own limit take nothing new
         cand_score = tf.where(active, cand_score, neg_inf)
-        parent = flat // width  # [B, 2K]
-        token = tf.gather(tf.reshape(row_token, [-1, beam * width]), flat, batch_dims=1)
         cand_seq = _write_token(tf.gather(alive_seq, parent, batch_dims=1), token, t)  # [B, 2K, L]
         cand_unk = tf.logical_or(tf.gather(alive_unk, parent, batch_dims=1), tf.equal(token, unk_id))
         is_eos = tf.equal(token, eos_id)

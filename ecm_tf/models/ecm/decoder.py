@@ -118,12 +118,15 @@ class Decoder:
             return self.cfg.max_decode_len + length_offset(self.cfg)
         return bucket_length(num_tokens, self.bounds)
 
+    def width(self, num_tokens):
+        """Columns a post of `num_tokens` is padded to: its bucket size (the post's own length past the last)."""
+        return max(num_tokens, bucket_length(num_tokens, self.bounds))
+
     def decode_ids(self, post_ids, emotion_ids, max_len):
         """Lists of post ids (same bucket) x emotion ids -> list of [(response tokens, score)] (best first)."""
         # Padded to the bucket size of the longest post, as the original's get_batch_data (code-mode
         # encoders read the PAD positions; elsewhere they are masked and the width changes nothing).
-        longest = max(len(p) for p in post_ids)
-        width = max(longest, bucket_length(longest, self.bounds))
+        width = self.width(max(len(p) for p in post_ids))
         post = np.array([p + [0] * (width - len(p)) for p in post_ids], np.int32)
         ids, scores, lengths = self._search(post, np.array([len(p) for p in post_ids], np.int32),
                                             np.array(emotion_ids, np.int32), np.int32(max_len))
@@ -148,16 +151,26 @@ class Decoder:
 
     def decode_pairs(self, token_lists, jobs, progress=None):
         """The (post index, emotion id) pairs `jobs` only (e.g. one chosen emotion per post), batched
-        across posts and emotions; returns the same dict as `decode`."""
+        across posts and emotions; returns the same dict as `decode`.
+
+        One search decodes up to ROWS_PER_BATCH // beam pairs whose posts share the decoder size and
+        the padded width, so every pair gets what it gets decoded alone (tests/test_decoding_batched.py).
+        """
         jobs = list(jobs)
-        jobs.sort(key=lambda j: self.max_len(len(token_lists[j[0]])))
+
+        def group(job):
+            n = len(token_lists[job[0]])
+            return self.max_len(n), self.width(n)
+
+        jobs.sort(key=group)
         per_batch = max(1, ROWS_PER_BATCH // self.beam)
         results = {}
         start = 0
         while start < len(jobs):
-            limit = self.max_len(len(token_lists[jobs[start][0]]))
+            key = group(jobs[start])
+            limit = key[0]
             end = start
-            while end < len(jobs) and end - start < per_batch and self.max_len(len(token_lists[jobs[end][0]])) == limit:
+            while end < len(jobs) and end - start < per_batch and group(jobs[end]) == key:
                 end += 1
             batch = jobs[start:end]
             outs = self.decode_ids([self.post_vocab.ids(token_lists[i]) for i, _ in batch],

@@ -136,18 +136,19 @@ class ECMModel(keras.Model):
     def step_fn(self, encoded, emotion):
         """The samplers' step contract: `step(prev_ids [B], state) -> (log_probs [B, V], new state)`.
 
-        The attention memory, the emotion vector (Emb) and the external-memory mask row of
-        `emotion` [B] are computed here once, outside the decoding loop, and closed over.
+        The attention memory, the emotion vector (Emb) and the external-memory mask rows of
+        `emotion` [B] (ExternalMemoryOutput.decode_parts) are computed here once, outside the
+        decoding loop, and closed over.
         """
         memory = self._memory(encoded, emotion)  # values, keys, mask [B, Tp, ...]; emotion_vector [B, Demo]
-        mask_row = self._emotion_mask(emotion)  # [B, V]
+        parts = self.output_layer.decode_parts(tf.constant(self.ememory_mask > 0), emotion)  # mask rows [B, V]
 
         def step(prev_ids, state):
             x = self.response_embedding(prev_ids)  # [B, E]
             new_state = self.cell(x, state, memory)
             output, top = self.cell.output(new_state)  # [B, H] each
             selector_in = top if self.cfg.selector_input == "state" else output
-            log_probs, _ = self.output_layer(output, selector_in, mask_row)  # Eq. 11-14
+            log_probs = self.output_layer.decode_log_probs(output, selector_in, parts)  # Eq. 11-14
             return log_probs, new_state
 
         return step

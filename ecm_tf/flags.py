@@ -92,6 +92,11 @@ flags.DEFINE_enum("selector_loss", "paper", ["paper", "bce"], "paper: -q log alp
 flags.DEFINE_enum("imemory_norm", "l2", ["l2", "squared"], "Final internal-memory term: ||M|| (paper) or ||M||^2 (code).")
 flags.DEFINE_boolean("imemory_decay_padding", False, "Code: memory keeps decaying through padding.")
 flags.DEFINE_boolean("reverse_encoder_input", False, "Code: the encoder reads the post reversed.")
+flags.DEFINE_enum("post_embedding_init", "keras", ["keras", "unit"],
+                  "Initial post (encoder) embeddings: keras = U(-0.05, 0.05), Keras's default; unit = "
+                  "U(-sqrt 3, sqrt 3), variance 1 (the default of TF 1.x's legacy seq2seq EmbeddingWrapper): "
+                  "the encoder sees the post's words from the first step, so a briefly trained model "
+                  "conditions on the post sooner (flags/quickstart.flags, docs/model.md). Initialisation only.")
 flags.DEFINE_boolean("attention_mask_pad", True, "Mask PAD encoder positions in attention (code: no mask).")
 flags.DEFINE_float("selector_loss_weight", 1.0, "Weight of the type-selector term.")
 flags.DEFINE_float("imemory_loss_weight", 1.0, "Weight of the internal-memory term.")

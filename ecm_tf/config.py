@@ -73,6 +73,11 @@ LEGACY_MODEL_SETTINGS = {
 }
 
 
+# Decoding settings a model folder may carry (its training flags set them, e.g. flags/quickstart.flags):
+# decode/chat/eval/export of that folder use the saved value unless the command line gives one.
+DECODE_DEFAULTS = ("min_decode_len",)
+
+
 def with_legacy_settings(saved):
     """A saved config dict with the settings it predates filled in as the package then behaved."""
     if "model" not in saved and "use_emb" not in saved:
@@ -95,9 +100,11 @@ def read_saved(model_dir, flag="--model_dir"):
 
 def with_model_settings(cfg, saved):
     """`cfg` with the model-defining settings replaced by those of a saved config dict (settings the
-    file predates: their earlier behaviour, LEGACY_MODEL_SETTINGS)."""
+    file predates: their earlier behaviour, LEGACY_MODEL_SETTINGS), and the DECODE_DEFAULTS the file
+    holds where the command line set none."""
     saved = with_legacy_settings(saved)
-    return cfg.replace(**{k: saved[k] for k in MODEL_SETTINGS if k in saved})
+    decoding = {k: saved[k] for k in DECODE_DEFAULTS if k in saved and k in cfg and not cfg.is_set(k)}
+    return cfg.replace(**{k: saved[k] for k in MODEL_SETTINGS if k in saved}, **decoding)
 
 
 def load_model_config(cfg, model_dir=None, flag="--model_dir"):

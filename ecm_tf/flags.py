@@ -92,6 +92,11 @@ flags.DEFINE_enum("selector_loss", "paper", ["paper", "bce"], "paper: -q log alp
 flags.DEFINE_enum("imemory_norm", "l2", ["l2", "squared"], "Final internal-memory term: ||M|| (paper) or ||M||^2 (code).")
 flags.DEFINE_boolean("imemory_decay_padding", False, "Code: memory keeps decaying through padding.")
 flags.DEFINE_boolean("reverse_encoder_input", False, "Code: the encoder reads the post reversed.")
+flags.DEFINE_enum("post_embedding_init", "keras", ["keras", "unit"],
+                  "Initial post (encoder) embeddings: keras = U(-0.05, 0.05), Keras's default; unit = "
+                  "U(-sqrt 3, sqrt 3), variance 1 (the default of TF 1.x's legacy seq2seq EmbeddingWrapper): "
+                  "the encoder sees the post's words from the first step, so a briefly trained model "
+                  "conditions on the post sooner (flags/quickstart.flags, docs/model.md). Initialisation only.")
 flags.DEFINE_boolean("attention_mask_pad", True, "Mask PAD encoder positions in attention (code: no mask).")
 flags.DEFINE_float("selector_loss_weight", 1.0, "Weight of the type-selector term.")
 flags.DEFINE_float("imemory_loss_weight", 1.0, "Weight of the internal-memory term.")
@@ -115,6 +120,11 @@ flags.DEFINE_enum("decoder", "beam", ["beam", "greedy"], "Decoding algorithm.")
 flags.DEFINE_integer("beam_size", 20, "Beam width (paper: 20).")
 flags.DEFINE_integer("top_k", 5, "Responses returned per post and emotion.")
 flags.DEFINE_integer("max_decode_len", 0, "Maximum response length; 0 = the bucket size of the post, as the original.")
+flags.DEFINE_integer("min_decode_len", 1,
+                     "EOS is not chosen before this many response tokens (ECM family, beam and greedy, "
+                     "decode/chat/eval/export). 1 (default): only the empty response is ruled out, otherwise "
+                     "the original's search; 2 or more keeps a briefly trained ECM from answering with one "
+                     "emotion word (docs/serving.md). Fixed in the graph by --mode=export.")
 flags.DEFINE_string("emotion", "all", "Emotion name(s) to generate, comma separated, 'all' (Like..Happy), or 'auto' "
                     "(chosen from the post's emotion and the training data's emotion interactions).")
 flags.DEFINE_integer("auto_emotion_top_k", 1, "--emotion=auto: response emotions per post (the most frequent k).")
@@ -198,6 +208,7 @@ BOUNDS = {
     "learning_rate": ("<0", None), "lr_decay": ("<0", 1), "lr_decay_window": (1, None), "clip_norm": ("<0", None),
     "max_steps": (0, None), "steps_per_checkpoint": (1, None), "steps_per_eval": (0, None),
     "keep_checkpoints": (1, None), "beam_size": (1, None), "top_k": (1, None), "max_decode_len": (0, None),
+    "min_decode_len": (1, None),
     "num_posts": (1, None), "auto_emotion_top_k": (1, 5), "eval_posts": (0, None), "cerg_layers": (1, None), "cerg_hidden": (1, None),
     "cerg_heads": (1, None), "cerg_max_chars": (1, None), "replace_rate": (0, 1), "replace_ramp_steps": (0, None),
     "retrieval_k": (0, None), "retrieval_weight": (0, None), "cerg_dropout": (0, "<1"),

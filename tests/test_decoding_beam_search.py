@@ -247,3 +247,18 @@ def test_min_len_forbids_an_empty_response():
     assert run_beam(table, beam=2, max_len=2)[2][0, 0] == 1  # min_len=0: the empty response wins
     g_ids, _, g_len = greedy_search(table_step(table), initial(1), 1, 2, min_len=1)
     assert decoded(g_ids.numpy(), g_len.numpy(), 0, 0) == (4, EOS)
+
+
+def test_min_len_two_rules_out_a_lone_word_by_hand():
+    # --min_decode_len=2. Step 0: 4 (0.7) or 5 (0.3); step 1: EOS 0.8, 5 0.15, 4 0.05; step 2: EOS.
+    table = hand_table([{4: 0.7, 5: 0.3}, {EOS: 0.8, 5: 0.15, 4: 0.05}, {EOS: 1.0}], floor=0.0)
+    ids, scores, lengths = beam_search(table_step(table), initial(1), 1, 3, 3, min_len=1)
+    assert decoded(ids.numpy(), lengths.numpy(), 0, 0) == (4, EOS)  # the lone word: 0.7 x 0.8 = 0.56
+    np.testing.assert_allclose(scores.numpy()[0, 0], np.log(0.56), rtol=1e-5)
+    ids, scores, lengths = beam_search(table_step(table), initial(1), 1, 3, 3, min_len=2)
+    # EOS is ruled out at step 1: 4 5 EOS (0.7 x 0.15 = 0.105) beats 5 5 EOS (0.045) and 4 4 EOS (0.035).
+    assert [decoded(ids.numpy(), lengths.numpy(), 0, k) for k in range(3)] == [(4, 5, EOS), (5, 5, EOS), (4, 4, EOS)]
+    np.testing.assert_allclose(scores.numpy()[0], np.log([0.105, 0.045, 0.035]), rtol=1e-5)
+    g_ids, g_scores, g_len = greedy_search(table_step(table), initial(1), 1, 3, min_len=2)
+    assert decoded(g_ids.numpy(), g_len.numpy(), 0, 0) == (4, 5, EOS)
+    np.testing.assert_allclose(g_scores.numpy()[0, 0], np.log(0.105), rtol=1e-5)

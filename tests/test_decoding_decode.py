@@ -110,3 +110,35 @@ def test_decode_format_tsv_prints_post_emotion_response(model_dir, tmp_path, cap
     decode_lib.run(cfg.replace(decode_format="jsonl"))
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [[r["post"], r["emotion"], r["response"]] for r in records] == rows
+
+
+def teacher_forced(decoder, post_words, response_words, emotion, ended=True):
+    post = decoder.post_vocab.ids(post_words)
+    response = decoder.response_vocab.ids(response_words) + ([2] if ended else [])
+    batch = {"post": np.array([post], np.int32), "post_len": np.array([len(post)], np.int32),
+             "response": np.array([response], np.int32), "emotion": np.array([emotion], np.int32)}
+    return float(decoder.model(batch)["target_log_probs"].numpy().sum())
+
+
+def test_min_decode_len_from_the_model_folder_unless_given(model_dir, tmp_path):
+    """A folder trained with --min_decode_len=3 decodes with it (config.json, DECODE_DEFAULTS); an
+    explicit --min_decode_len wins; the default (1) is the original search."""
+    from ecm_tf import config
+
+    folder = tmp_path / "min3"
+    make_model_dir(folder, min_decode_len=3)  # the same seed: the weights of `model_dir`
+    post = "今天 天气 真 好".split()
+    decoder, model_cfg = ecm_family.load_decoder(ecm_flags.defaults().replace(model_dir=str(folder)))
+    assert model_cfg.min_decode_len == 3
+    got = decoder.decode([post], [2, 5])
+    for e in (2, 5):
+        for words, score in got[(0, e)]:
+            assert len(words) >= 3
+            ended = len(words) < 11  # a 4-word post: bucket 12, at most 11 tokens with EOS
+            np.testing.assert_allclose(teacher_forced(decoder, post, words, e, ended), score, atol=2e-3)
+    explicit = config.Config(ecm_flags.defaults().replace(model_dir=str(folder), min_decode_len=1).to_dict(),
+                             ["min_decode_len"])
+    plain, plain_cfg = ecm_family.load_decoder(explicit)
+    original, _ = ecm_family.load_decoder(ecm_flags.defaults().replace(model_dir=str(model_dir)))
+    assert plain_cfg.min_decode_len == 1
+    assert plain.decode([post], [2, 5]) == original.decode([post], [2, 5])

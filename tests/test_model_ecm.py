@@ -124,3 +124,19 @@ def test_model_is_built_from_explicit_hyperparameters_and_round_trips_get_config
     assert [tuple(v.shape) for v in clone.weights] == [tuple(v.shape) for v in model.weights]
     with pytest.raises(TypeError, match="unknown hyperparameters"):
         ecm_model.ECMModel(VP, VR, MASK, batch_size=3)
+
+
+def test_post_embedding_init_unit_has_variance_one_and_keras_stays_the_default():
+    tf.keras.utils.set_random_seed(0)
+    default = ecm_model.create(tiny_cfg(), 4000, VR, MASK).post_embedding.embeddings.numpy()
+    assert np.abs(default).max() <= 0.05  # Keras's U(-0.05, 0.05), as before the flag
+    tf.keras.utils.set_random_seed(0)
+    same = ecm_model.create(tiny_cfg(post_embedding_init="keras"), 4000, VR, MASK).post_embedding.embeddings.numpy()
+    np.testing.assert_array_equal(default, same)
+    unit = ecm_model.create(tiny_cfg(post_embedding_init="unit"), 4000, VR, MASK)
+    w = unit.post_embedding.embeddings.numpy()  # 24,000 draws of U(-sqrt 3, sqrt 3): mean 0, variance 1
+    assert np.abs(w).max() <= np.sqrt(3) and abs(w.mean()) < 0.03 and abs(w.var() - 1.0) < 0.03
+    assert np.abs(unit.response_embedding.embeddings.numpy()).max() <= 0.05  # the decoder's are unchanged
+    assert unit.get_config()["post_embedding_init"] == "unit"
+    with pytest.raises(InputError, match="--post_embedding_init=big"):
+        ecm_model.create(tiny_cfg(post_embedding_init="big"), VP, VR, MASK)

@@ -139,3 +139,22 @@ def test_max_decode_len_and_code_mode_padding_match_the_decoder(tmp_path):
         expected = short.decode([post.split()], [e])[(0, e)]
         assert both["session"]["responses"][i] == [" ".join(t) for t, _ in expected]
         np.testing.assert_allclose(both["session"]["scores"][i], [s for _, s in expected], rtol=1e-4)
+
+
+def test_min_decode_len_of_the_model_folder_is_in_the_export(tmp_path, capsys):
+    """A folder trained with --min_decode_len=3 exports a graph that searches as decode does with it."""
+    make_model_dir(tmp_path / "model", min_decode_len=3)
+    cfg = ecm_flags.defaults().replace(model_dir=str(tmp_path / "model"), export_dir=str(tmp_path / "export"),
+                                       beam_size=3, top_k=2)
+    export_lib.run(cfg)
+    assert "beam 3, top 2, min length 3" in capsys.readouterr().out
+    decoder, model_cfg = ecm_family.load_decoder(cfg)
+    assert decoder.cfg.min_decode_len == 3
+    both = load_both_ways(str(tmp_path / "export" / "1"), "serving_default",
+                          {"posts": POSTS[:2], "emotions": ["Sad", "Happy"]})
+    assert_loaders_agree(both)
+    for i, (post, e) in enumerate(zip(POSTS[:2], [2, 5])):
+        expected = decoder.decode([post.split()], [e])[(0, e)]
+        assert all(len(t) >= 3 for t, _ in expected)
+        assert both["session"]["responses"][i] == [" ".join(t) for t, _ in expected]
+        np.testing.assert_allclose(both["session"]["scores"][i], [s for _, s in expected], rtol=1e-4)

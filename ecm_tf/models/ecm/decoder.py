@@ -14,7 +14,8 @@ from ecm_tf.samplers.beam_search import beam_search, tile_beam
 from ecm_tf.samplers.greedy import greedy_search
 from ecm_tf.errors import InputError
 
-# An empty response (EOS first) is never returned; otherwise the search is the original one.
+# An empty response (EOS first) is never returned; otherwise the search is the original one
+# (--min_decode_len, default 1: EOS is allowed from the second token on).
 MIN_RESPONSE_LEN = 1
 # Rows (batch x beam) decoded at once: bounds the [rows, V] log-prob tensors (40k words -> ~50 MB).
 ROWS_PER_BATCH = 320
@@ -33,7 +34,8 @@ def length_offset(cfg):
     return 1 if rule == "original" else 0
 
 
-def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="beam", offset=0):
+def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="beam", offset=0,
+           min_len=MIN_RESPONSE_LEN):
     """Graph-mode decoding of a batch (usable inside tf.function and a SavedModel).
 
     Args:
@@ -45,6 +47,7 @@ def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="b
       beam_size: int, static beam width; top_k: int <= beam_size.
       decoder: "beam" or "greedy" (greedy returns K = 1).
       offset: length_offset(cfg) of the decoding settings (--bucket_lengths).
+      min_len: tokens before EOS may end a response (--min_decode_len; 1: no empty response).
 
     Returns:
       ids int32 [B, K, max_len], scores float32 [B, K], lengths int32 [B, K].
@@ -56,11 +59,17 @@ def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="b
     memory = {k: encoded[k] for k in ("values", "keys", "mask")}
     ids = dict(start_id=vocab_lib.GO_ID, eos_id=vocab_lib.EOS_ID, forbidden_ids=(vocab_lib.PAD_ID, vocab_lib.UNK_ID))
     if decoder == "greedy":
-        return greedy_search(model.step_fn(memory, emotion), state, batch, max_len, min_len=MIN_RESPONSE_LEN, **ids)
+        return greedy_search(model.step_fn(memory, emotion), state, batch, max_len, min_len=min_len, **ids)
     # [B*K, ...] once for the whole search: the step closes over the tiled memory, emotion vector and mask row.
     step = model.step_fn(tile_beam(memory, beam_size), tile_beam(emotion, beam_size))
-    return beam_search(step, state, batch, beam_size, max_len, top_k=top_k, min_len=MIN_RESPONSE_LEN,
+    return beam_search(step, state, batch, beam_size, max_len, top_k=top_k, min_len=min_len,
                        unk_id=vocab_lib.UNK_ID, **ids)
+
+
+def min_decode_len(cfg):
+    """--min_decode_len: response tokens (EOS excluded) before EOS may be chosen; 1 (the default) only
+    rules out the empty response. Settings without it (a Config from before the flag) get 1."""
+    return getattr(cfg, "min_decode_len", MIN_RESPONSE_LEN)
 
 
 def bucket_length(post_len, bounds):
@@ -92,8 +101,8 @@ class Decoder:
 
     Args:
       model: ECMModel with restored weights.
-      cfg: Config (decoder, beam_size, top_k, max_decode_len, max_post_len, bucket_boundaries,
-        max_response_len, token_level).
+      cfg: Config (decoder, beam_size, top_k, max_decode_len, min_decode_len, max_post_len,
+        bucket_boundaries, max_response_len, token_level).
       post_vocab, response_vocab: ecm_tf.data.vocab.Vocab of the model's prep folder.
     """
 
@@ -108,7 +117,8 @@ class Decoder:
         spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
                 tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)]
         self._search = tf.function(
-            lambda p, l, e, m: search(model, p, l, e, m, self.beam, self.top_k, cfg.decoder, length_offset(cfg)),
+            lambda p, l, e, m: search(model, p, l, e, m, self.beam, self.top_k, cfg.decoder, length_offset(cfg),
+                                      min_decode_len(cfg)),
             input_signature=spec)
 
     def max_len(self, num_tokens):

@@ -1,6 +1,7 @@
 """The ECM model family: Seq2Seq, Emb, ECM and its ablations, selected by use_emb / use_imemory / use_ememory."""
 
 import json
+import math
 import os
 from types import SimpleNamespace
 
@@ -29,12 +30,21 @@ HPARAMS = {
     "use_ememory": True, "read_gate_inputs": "paper", "write_gate_inputs": "paper", "imemory_layers": "all",
     "gate_bias_init": 0.0, "selector_input": "state", "attention_mask_pad": True, "encoder_input": "paper",
     "gru_cell": "paper", "attention_query_bias": False, "imemory_gate_bias": False, "output_features": "state",
+    "post_embedding_init": "keras",
+}
+# --post_embedding_init -> the post embedding's initializer (it only sets the starting weights: not a
+# VARIANT_SETTING, a trained folder decodes whatever the flag says).
+POST_EMBEDDING_INITS = {
+    "keras": lambda: "uniform",  # Keras's Embedding default, U(-0.05, 0.05)
+    "unit": lambda: keras.initializers.RandomUniform(-math.sqrt(3.0), math.sqrt(3.0)),  # U(-sqrt 3, sqrt 3): variance 1
 }
 
 
 def hparams(cfg):
     """ECMModel's hyperparameters from a Config (--reverse_encoder_input read as encoder_input=reversed)."""
-    return {**{name: getattr(cfg, name) for name in HPARAMS}, "encoder_input": encoder_input_mode(cfg)}
+    values = {name: getattr(cfg, name, HPARAMS[name]) if name == "post_embedding_init" else getattr(cfg, name)
+              for name in HPARAMS}
+    return {**values, "encoder_input": encoder_input_mode(cfg)}
 
 
 def encoder_input_mode(cfg):
@@ -67,7 +77,8 @@ class ECMModel(keras.Model):
       **hparams: the HPARAMS (embed_dim, hidden, num_layers, emotion_dim, use_emb, use_imemory,
         use_ememory, read_gate_inputs, write_gate_inputs, imemory_layers, gate_bias_init,
         selector_input, attention_mask_pad, encoder_input, gru_cell, attention_query_bias,
-        imemory_gate_bias, output_features; docs/faithfulness.md); unset ones take the paper's values.
+        imemory_gate_bias, output_features; docs/faithfulness.md; post_embedding_init: keras or unit,
+        the post embedding's initial weights); unset ones take the paper's values.
     """
 
     def __init__(self, post_vocab_size, response_vocab_size, ememory_mask, name="ecm_model", **hparams):
@@ -87,7 +98,12 @@ class ECMModel(keras.Model):
         if cfg.gate_bias_init != 0.0 and not cfg.imemory_gate_bias and cfg.use_imemory:
             raise InputError(f"--gate_bias_init={cfg.gate_bias_init}: the read/write gates have no bias "
                              f"(paper Eq. 6-7); add --imemory_gate_bias for the original's biased gates")
-        self.post_embedding = keras.layers.Embedding(post_vocab_size, cfg.embed_dim, name="post_embedding")
+        if cfg.post_embedding_init not in POST_EMBEDDING_INITS:
+            raise InputError(f"--post_embedding_init={cfg.post_embedding_init}: expected one of "
+                             f"{', '.join(POST_EMBEDDING_INITS)}")
+        self.post_embedding = keras.layers.Embedding(
+            post_vocab_size, cfg.embed_dim, embeddings_initializer=POST_EMBEDDING_INITS[cfg.post_embedding_init](),
+            name="post_embedding")
         self.response_embedding = keras.layers.Embedding(
             response_vocab_size, cfg.embed_dim, name="response_embedding")
         self.encoder = GRUEncoder(cfg.hidden, cfg.num_layers, cfg.encoder_input, cfg.gru_cell, name="encoder")

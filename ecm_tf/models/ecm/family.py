@@ -8,7 +8,7 @@ from ecm_tf import emotions
 from ecm_tf.data import vocab as vocab_lib
 from ecm_tf.models import family
 from ecm_tf.models.ecm import ecm_model
-from ecm_tf.models.ecm.decoder import Decoder, post_tokens
+from ecm_tf.models.ecm.decoder import MIN_RESPONSE_LEN, Decoder, min_decode_len, post_tokens
 
 
 class EcmPredictor(family.Predictor):
@@ -25,6 +25,8 @@ class EcmPredictor(family.Predictor):
         self.settings = decoder.cfg
         self.data_dir = decoder.cfg.data_dir
         self.search = f"{decoder.cfg.decoder} {decoder.beam}"
+        if min_decode_len(decoder.cfg) != MIN_RESPONSE_LEN:
+            self.search += f", min length {min_decode_len(decoder.cfg)}"
 
     def predict(self, posts, emotion_ids, progress=None):
         jobs = list(enumerate(emotion_ids))
@@ -63,7 +65,10 @@ class EcmFamily(family.Family):
         decoder = predictor.decoder
         module = serving_module.ServingModule(decoder.model, decoder.cfg, decoder.post_vocab, decoder.response_vocab,
                                               auto=serving_module.graph_auto_emotion(decoder.cfg.data_dir))
-        return serving_module.export(module, export_dir), f"beam {module.beam}, top {module.top_k}"
+        search = f"beam {module.beam}, top {module.top_k}"
+        if module.min_decode_len != MIN_RESPONSE_LEN:
+            search += f", min length {module.min_decode_len}"
+        return serving_module.export(module, export_dir), search
 
     def perplexities(self, predictor, split, pairs=None, spread=None):
         from ecm_tf.models.ecm import evaluation

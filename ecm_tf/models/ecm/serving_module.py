@@ -10,7 +10,9 @@ Signatures (tf.Module + tf.saved_model.save, no XLA so stock TF Serving runs it)
   decode_ids: post int32 [B, Tp] (0-padded post ids), post_len int32 [B], emotion int32 [B]
     -> ids int32 [B, K, T], scores float32 [B, K], lengths int32 [B, K].
 Each post's maximum response length follows --mode=decode: its bucket size D less the
---bucket_lengths rule's offset (the original: D - 1 tokens, EOS included), or --max_decode_len. The folder is written beside its final name and renamed when complete.
+--bucket_lengths rule's offset (the original: D - 1 tokens, EOS included), or --max_decode_len;
+--min_decode_len (EOS not before that many tokens) is fixed in the graph at export. The folder is
+written beside its final name and renamed when complete.
 """
 
 import tensorflow as tf
@@ -20,7 +22,7 @@ from ecm_tf import saved_models
 from ecm_tf.classifier.graph_auto_emotion import AUTO_ID, GraphAutoEmotion
 from ecm_tf.data import pipeline
 from ecm_tf.data.vocab import EOS_ID, PAD_ID, UNK_ID
-from ecm_tf.models.ecm.decoder import length_offset, search
+from ecm_tf.models.ecm.decoder import length_offset, min_decode_len, search
 
 
 class ServingModule(tf.Module):
@@ -28,7 +30,8 @@ class ServingModule(tf.Module):
 
     Args:
       model: ECMModel with restored weights.
-      cfg: model Config (decoder, beam_size, top_k, max_decode_len, max_post_len, bucket_boundaries).
+      cfg: model Config (decoder, beam_size, top_k, max_decode_len, min_decode_len, max_post_len,
+        bucket_boundaries).
       post_vocab, response_vocab: ecm_tf.data.vocab.Vocab.
       auto: optional GraphAutoEmotion: accept emotions=["auto"] (the response emotion chosen from
         the post's, as --emotion=auto does with the lexicon classifier).
@@ -45,6 +48,7 @@ class ServingModule(tf.Module):
         # As Decoder.max_len: --max_decode_len=N means N response tokens (EOS included), whatever the rule.
         self.length_offset = length_offset(cfg)
         self.max_decode_len = cfg.max_decode_len + self.length_offset if cfg.max_decode_len else 0
+        self.min_decode_len = min_decode_len(cfg)  # --min_decode_len, fixed in the graph
         self.bounds = tf.constant(pipeline.boundaries(cfg), tf.int32)
         words = post_vocab.word_list
         self.post_table = saved_models.string_table(words, range(len(words)), UNK_ID)
@@ -69,7 +73,7 @@ class ServingModule(tf.Module):
                                   tf.TensorSpec([None], tf.int32)])
     def decode_ids(self, post, post_len, emotion):
         ids, scores, lengths = search(self._model.obj, post, post_len, emotion, self._max_len(post_len), self.beam,
-                                      self.top_k, self.decoder, self.length_offset)
+                                      self.top_k, self.decoder, self.length_offset, self.min_decode_len)
         return {"ids": ids, "scores": scores, "lengths": lengths}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="posts"),

@@ -18,9 +18,7 @@ Exit status 1 when a bench failed.
 
 import argparse
 import os
-import subprocess
 import sys
-import time
 
 CHILD_ENV = dict(os.environ)  # the benches set their own TensorFlow log level
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # this process imports TensorFlow only to name the machine
@@ -51,11 +49,7 @@ def run_bench(name, args):
     """Runs bench_<name> with output streaming through; returns (exit code, peak RSS MB, seconds)."""
     cmd = [sys.executable, "-m", f"bench.bench_{name}", *args]
     print(f"\n=== {name}: python -m bench.bench_{name} {' '.join(args)}", flush=True)
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=common.REPO, env=CHILD_ENV)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024, time.perf_counter() - start
+    return common.run_measured(cmd, env=CHILD_ENV)
 
 
 def has_gpu():

@@ -15,9 +15,7 @@ Appends peak_rss_mb lines (bench "memory", model "ecm", `task` train / decode, t
 
 import argparse
 import os
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -53,13 +51,10 @@ def run_child(task, args):
     """(peak RSS MB, seconds) of `python -m bench.bench_memory --child task ...`."""
     cmd = [sys.executable, "-m", "bench.bench_memory", "--child", task, "--config", args.config,
            "--steps", str(args.steps), "--jit", args.jit, "--batch_posts", str(args.batch_posts)]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=common.REPO)
-    _, status, usage = os.wait4(proc.pid, 0)
-    code = os.waitstatus_to_exitcode(status)
+    code, rss_mb, seconds = common.run_measured(cmd)
     if code:
         sys.exit(f"bench_memory: the {task} child failed (exit {code})")
-    return usage.ru_maxrss / 1024, time.perf_counter() - start
+    return rss_mb, seconds
 
 
 def main():

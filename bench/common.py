@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import platform
+import subprocess
 import sys
 import time
 
@@ -66,6 +67,15 @@ def matmul_rate(n=2048, reps=5):
         c = tf.matmul(a, b)
     c.numpy()
     return reps * 2 * n ** 3 / (time.perf_counter() - start)
+
+
+def run_measured(cmd, env=None):
+    """Runs `cmd` (output streaming through) from the repository root; returns (exit code, peak
+    resident memory in MB of the child, seconds). Peak RSS: os.wait4's ru_maxrss (KiB on Linux)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    return os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024, time.perf_counter() - start
 
 
 def record(bench, metric, value, unit, config, model, **extra):

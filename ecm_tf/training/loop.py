@@ -22,6 +22,7 @@ import os
 import shutil
 import time
 
+import keras
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
@@ -205,11 +206,7 @@ def global_masked_mean(values, weight):
     """sum(values * weight) / sum(weight) with the weight total taken over the global batch: under a
     strategy with several replicas the replicas' results add up to the mean over the whole batch
     (the loss of a single process with the same global batch). values, weight: same shape."""
-    total = tf.reduce_sum(weight)
-    context = tf.distribute.get_replica_context()
-    if context is not None and context.num_replicas_in_sync > 1:
-        total = context.all_reduce(tf.distribute.ReduceOp.SUM, total)
-    return tf.reduce_sum(values * weight) / tf.maximum(total, 1.0)
+    return tf.reduce_sum(values * weight) / tf.maximum(global_sum(tf.reduce_sum(weight)), 1.0)
 
 
 def global_sum(value):
@@ -226,14 +223,12 @@ def scalar(name, value):
     tf.summary.write(name, tf.constant(value, tf.float32), metadata=metadata)
 
 
-def run(task, cfg, seed_fn=None):
+def run(task, cfg):
     """Trains `task` to cfg.max_steps in cfg.model_dir (resuming from its newest intact checkpoint);
-    returns the Trainer. A refused start leaves no model_dir behind when it created it.
-
-    `seed_fn` (optional) is called before anything is built (the task's global seeding)."""
+    returns the Trainer. A refused start leaves no model_dir behind when it created it."""
     created = not os.path.exists(cfg.model_dir)
     try:
-        return _run(task, cfg, seed_fn)
+        return _run(task, cfg)
     except BaseException:
         if created and os.path.isdir(cfg.model_dir) and tf.train.latest_checkpoint(cfg.model_dir) is None:
             shutil.rmtree(cfg.model_dir, ignore_errors=True)
@@ -264,9 +259,10 @@ def _resume(trainer, cfg):
     return resume_from
 
 
-def _run(task, cfg, seed_fn):
-    if seed_fn is not None:
-        seed_fn()
+def _run(task, cfg):
+    # Python, NumPy, TensorFlow and Keras seeds: Keras's seeds the initialisers alike with and
+    # without a strategy scope (tf.random.set_seed alone does not).
+    keras.utils.set_random_seed(cfg.seed)
     os.makedirs(cfg.model_dir, exist_ok=True)
     trainer = Trainer(task, cfg)
     if trainer.is_chief:

@@ -197,7 +197,7 @@ def train(cfg, pairs, dev_arrays=None, vocab=None, quiet=False):
     os.makedirs(cfg.model_dir, exist_ok=True)
     vocab = vocab or _vocabulary(cfg, pairs, resume)
     task = CergTask(cfg, len(vocab), pairs, dev_arrays, vocab, quiet)
-    trainer = loop.run(task, cfg, seed_fn=lambda: keras.utils.set_random_seed(cfg.seed))
+    trainer = loop.run(task, cfg)
     return trainer, task.stats
 
 

@@ -66,12 +66,6 @@ def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="b
                        unk_id=vocab_lib.UNK_ID, **ids)
 
 
-def min_decode_len(cfg):
-    """--min_decode_len: response tokens (EOS excluded) before EOS may be chosen; 1 (the default) only
-    rules out the empty response. Settings without it (a Config from before the flag) get 1."""
-    return getattr(cfg, "min_decode_len", MIN_RESPONSE_LEN)
-
-
 def bucket_length(post_len, bounds):
     """The original rule: the decoder size of the smallest bucket whose size exceeds the post length."""
     for b in bounds:
@@ -118,7 +112,7 @@ class Decoder:
                 tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)]
         self._search = tf.function(
             lambda p, l, e, m: search(model, p, l, e, m, self.beam, self.top_k, cfg.decoder, length_offset(cfg),
-                                      min_decode_len(cfg)),
+                                      cfg.min_decode_len),
             input_signature=spec)
 
     def max_len(self, num_tokens):

@@ -42,9 +42,7 @@ POST_EMBEDDING_INITS = {
 
 def hparams(cfg):
     """ECMModel's hyperparameters from a Config (--reverse_encoder_input read as encoder_input=reversed)."""
-    values = {name: getattr(cfg, name, HPARAMS[name]) if name == "post_embedding_init" else getattr(cfg, name)
-              for name in HPARAMS}
-    return {**values, "encoder_input": encoder_input_mode(cfg)}
+    return {**{name: getattr(cfg, name) for name in HPARAMS}, "encoder_input": encoder_input_mode(cfg)}
 
 
 def encoder_input_mode(cfg):

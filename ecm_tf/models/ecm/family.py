@@ -8,7 +8,7 @@ from ecm_tf import emotions
 from ecm_tf.data import vocab as vocab_lib
 from ecm_tf.models import family
 from ecm_tf.models.ecm import ecm_model
-from ecm_tf.models.ecm.decoder import MIN_RESPONSE_LEN, Decoder, min_decode_len, post_tokens
+from ecm_tf.models.ecm.decoder import MIN_RESPONSE_LEN, Decoder, post_tokens
 
 
 class EcmPredictor(family.Predictor):
@@ -25,8 +25,8 @@ class EcmPredictor(family.Predictor):
         self.settings = decoder.cfg
         self.data_dir = decoder.cfg.data_dir
         self.search = f"{decoder.cfg.decoder} {decoder.beam}"
-        if min_decode_len(decoder.cfg) != MIN_RESPONSE_LEN:
-            self.search += f", min length {min_decode_len(decoder.cfg)}"
+        if decoder.cfg.min_decode_len != MIN_RESPONSE_LEN:
+            self.search += f", min length {decoder.cfg.min_decode_len}"
 
     def predict(self, posts, emotion_ids, progress=None):
         jobs = list(enumerate(emotion_ids))

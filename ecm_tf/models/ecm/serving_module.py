@@ -22,7 +22,7 @@ from ecm_tf import saved_models
 from ecm_tf.classifier.graph_auto_emotion import AUTO_ID, GraphAutoEmotion
 from ecm_tf.data import pipeline
 from ecm_tf.data.vocab import EOS_ID, PAD_ID, UNK_ID
-from ecm_tf.models.ecm.decoder import length_offset, min_decode_len, search
+from ecm_tf.models.ecm.decoder import length_offset, search
 
 
 class ServingModule(tf.Module):
@@ -48,7 +48,7 @@ class ServingModule(tf.Module):
         # As Decoder.max_len: --max_decode_len=N means N response tokens (EOS included), whatever the rule.
         self.length_offset = length_offset(cfg)
         self.max_decode_len = cfg.max_decode_len + self.length_offset if cfg.max_decode_len else 0
-        self.min_decode_len = min_decode_len(cfg)  # --min_decode_len, fixed in the graph
+        self.min_decode_len = cfg.min_decode_len  # fixed in the graph
         self.bounds = tf.constant(pipeline.boundaries(cfg), tf.int32)
         words = post_vocab.word_list
         self.post_table = saved_models.string_table(words, range(len(words)), UNK_ID)

@@ -181,4 +181,4 @@ def train(cfg):
     and logged losses as an uninterrupted one. (ECM training draws no other random numbers.)
     A refused start leaves no model_dir behind when it created it.
     """
-    return loop.run(EcmTask(cfg), cfg, seed_fn=lambda: keras.utils.set_random_seed(cfg.seed))
+    return loop.run(EcmTask(cfg), cfg)

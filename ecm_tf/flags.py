@@ -114,6 +114,10 @@ flags.DEFINE_string("init_from", "", "Seq2Seq checkpoint (dir or prefix) to init
 flags.DEFINE_string("pretrained_embeddings", "", "Word-vector text file (word v1 ... vd) for the embeddings.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"], "tf.distribute strategy.")
 flags.DEFINE_boolean("jit_compile", True, "XLA-compile the training step.")
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
+                  "--mode=train of the ECM family: float32, or mixed_bfloat16 (matmuls in bfloat16, variables, "
+                  "recurrent state, softmaxes and losses in float32; checkpoints are the same either way). On a "
+                  "CPU, bfloat16 pays off with --nojit_compile only (docs/model.md). Decoding and export run in float32.")
 
 # --- decoding, evaluation, serving (issue: decode/eval/export) ----------------------------
 flags.DEFINE_enum("decoder", "beam", ["beam", "greedy"], "Decoding algorithm.")
@@ -274,3 +278,13 @@ for _name in INPUT_FILES:
 for _name in INPUT_FOLDERS:
     flags.register_validator(_name, _folder_validator)
 flags.register_validator("bucket_boundaries", _bucket_validator)
+
+
+def _precision_validator(values):
+    if values["precision"] != "float32" and (values["mode"] != "train" or values["model"] != "ecm"):
+        raise flags.ValidationError(f"--precision={values['precision']} applies to --mode=train --model=ecm only "
+                                    f"(decoding, evaluation and export run in float32)")
+    return True
+
+
+flags.register_multi_flags_validator(["precision", "mode", "model"], _precision_validator)

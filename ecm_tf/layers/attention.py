@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from ecm_tf.layers.precision import STATE_DTYPE
+
 
 class BahdanauAttention(keras.layers.Layer):
     """c = sum_j a_j h_j, a = softmax_j(v^T tanh(W_k h_j + W_q q)) (ECM Sec. 3.1, Bahdanau et al. 2015).
@@ -36,10 +38,13 @@ class BahdanauAttention(keras.layers.Layer):
         """
         q = self.query_dense(query)[:, None, :]  # [B, 1, A]
         scores = ops.squeeze(self.score_dense(ops.tanh(keys + q)), -1)  # [B, T]
+        # The softmax and the context in float32 under a mixed policy: the context is part of the
+        # decoder's recurrent state (precision.STATE_DTYPE). A no-op in float32.
+        scores = ops.cast(scores, STATE_DTYPE)
         if self.mask_pad:
             scores = ops.where(mask > 0, scores, ops.full_like(scores, -1e9))
         weights = ops.softmax(scores, axis=-1)  # [B, T]
-        context = ops.einsum("bt,btd->bd", weights, values)  # [B, D]
+        context = ops.einsum("bt,btd->bd", weights, ops.cast(values, STATE_DTYPE))  # [B, D]
         return context, weights
 
     def get_config(self):

@@ -6,6 +6,7 @@ from keras import ops
 from ecm_tf.layers.attention import BahdanauAttention
 from ecm_tf.layers.gru_cell import SideInputGRUCell
 from ecm_tf.layers.internal_memory import InternalMemory
+from ecm_tf.layers.precision import STATE_DTYPE
 
 OUTPUT_FEATURES = ("state", "projection")
 
@@ -53,6 +54,9 @@ class ECMDecoderCell(keras.layers.Layer):
                  read_gate_inputs="paper", write_gate_inputs="paper", imemory_layers="all",
                  gate_bias_init=0.0, attention_mask_pad=True, gru_gate_bias=0.0, attention_query_bias=False,
                  imemory_gate_bias=False, output_features="state", **kwargs):
+        # The states stay float32 under a mixed policy (precision.STATE_DTYPE): the cell casts its
+        # inputs itself, and its sublayers run their matmuls in the policy's compute dtype.
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         if output_features not in OUTPUT_FEATURES:
             raise ValueError(f"--output_features={output_features}: expected one of {', '.join(OUTPUT_FEATURES)}")
@@ -99,7 +103,7 @@ class ECMDecoderCell(keras.layers.Layer):
 
     def initial_state(self, final_states, emotion, memory):
         """final_states [B, L, H] (encoder), emotion [B] -> state dict (leading dim B)."""
-        h = final_states  # [B, L, H]
+        h = ops.cast(final_states, STATE_DTYPE)  # [B, L, H]
         query = ops.reshape(h, (-1, self.num_layers * self.units))  # [B, L*H]
         context, _ = self.attention(query, memory["keys"], memory["values"], memory["mask"])  # [B, D]
         state = {"h": h, "context": context}
@@ -116,8 +120,9 @@ class ECMDecoderCell(keras.layers.Layer):
         """
         h_prev = states["h"]  # [B, L, H]
         context = states["context"]  # [B, D]
+        inputs = ops.cast(inputs, STATE_DTYPE)  # [B, E] (a bfloat16 embedding under a mixed policy)
         x = ops.concatenate([inputs, context], axis=-1)  # [B, E + D]
-        emb = [memory["emotion_vector"]] if self.use_emb else []
+        emb = [ops.cast(memory["emotion_vector"], STATE_DTYPE)] if self.use_emb else []
         m_r = None
         if self.use_imemory:
             if self.read_gate_inputs == "paper":

@@ -29,14 +29,19 @@ class GRUEncoder(keras.layers.Layer):
       - "code": TF 0.12 GRUCell semantics: reset applied before the matmul (reset_after=False)
         and reset/update gate biases initialised to 1.0 (rnn_cell.py:193-199).
 
+    On a GPU, Keras runs a "paper" GRU (tanh/sigmoid, reset after, right-padded mask) as one cuDNN
+    kernel; cuDNN has no XLA kernel, so a model trained inside an XLA-compiled step is built with
+    `use_cudnn=False` (the same weights run either way: Keras converts them to cuDNN's layout).
+
     Args:
       units: int, GRU size H.
       num_layers: int, stacked layers.
       input_mode: str, one of INPUT_MODES.
       cell: str, one of CELLS.
+      use_cudnn: "auto" (cuDNN where Keras can use it) or False (never: inside XLA).
     """
 
-    def __init__(self, units, num_layers=2, input_mode="paper", cell="paper", **kwargs):
+    def __init__(self, units, num_layers=2, input_mode="paper", cell="paper", use_cudnn="auto", **kwargs):
         super().__init__(**kwargs)
         if input_mode not in INPUT_MODES:
             raise ValueError(f"--encoder_input={input_mode}: expected one of {', '.join(INPUT_MODES)}")
@@ -46,14 +51,17 @@ class GRUEncoder(keras.layers.Layer):
         self.num_layers = num_layers
         self.input_mode = input_mode
         self.cell = cell
+        self.use_cudnn = use_cudnn
         self.rnns = []
         for i in range(num_layers):
             if cell == "code":
                 # Keras gate order [z, r, h]: the two gates at 1.0, the candidate at 0.
                 rnn = keras.layers.GRU(units, return_sequences=True, return_state=True, reset_after=False,
-                                       bias_initializer=GateBias(2 * units, units, 1.0), name=f"gru_{i}")
+                                       bias_initializer=GateBias(2 * units, units, 1.0), use_cudnn=use_cudnn,
+                                       name=f"gru_{i}")
             else:
-                rnn = keras.layers.GRU(units, return_sequences=True, return_state=True, name=f"gru_{i}")
+                rnn = keras.layers.GRU(units, return_sequences=True, return_state=True, use_cudnn=use_cudnn,
+                                       name=f"gru_{i}")
             setattr(self, f"gru_{i}", rnn)  # an attribute per layer: tf.train.Checkpoint skips list items
             self.rnns.append(rnn)
 
@@ -82,5 +90,6 @@ class GRUEncoder(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(units=self.units, num_layers=self.num_layers, input_mode=self.input_mode, cell=self.cell)
+        config.update(units=self.units, num_layers=self.num_layers, input_mode=self.input_mode, cell=self.cell,
+                      use_cudnn=self.use_cudnn)
         return config

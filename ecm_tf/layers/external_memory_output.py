@@ -4,6 +4,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from ecm_tf.layers.precision import STATE_DTYPE
+
 _NEG = -1e9
 
 
@@ -36,13 +38,18 @@ class ExternalMemoryOutput(keras.layers.Layer):
     """
 
     def __init__(self, vocab_size, use_ememory=True, selector_bias=False, **kwargs):
+        # Under a mixed policy only the logits matmul runs in the compute dtype: the layer casts its
+        # inputs itself (no autocast), the logits go to float32 before any softmax or logsumexp
+        # (their exponentials and the 1e-9 masks need float32's precision), and the type selector is
+        # a float32 layer (alpha weighs every probability of the step).
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
         self.use_ememory = use_ememory
         self.selector_bias = selector_bias
         self.logits_dense = keras.layers.Dense(vocab_size, name="logits")
         if use_ememory:
-            self.selector = keras.layers.Dense(1, use_bias=selector_bias, name="emotion_selector")
+            self.selector = keras.layers.Dense(1, use_bias=selector_bias, dtype=STATE_DTYPE, name="emotion_selector")
 
     def call(self, features, selector_features=None, emotion_mask=None, targets=None):
         """features [..., H]; selector_features [..., S]; emotion_mask [..., V] (1 = emotion word),
@@ -52,7 +59,8 @@ class ExternalMemoryOutput(keras.layers.Layer):
         `targets` [...] int is given; a [...] the selector logits, alpha = sigmoid(a)
         (None without the external memory).
         """
-        logits = self.logits_dense(features)  # [..., V]
+        features = ops.cast(features, self.compute_dtype)  # [..., H]
+        logits = ops.cast(self.logits_dense(features), STATE_DTYPE)  # [..., V]
         if targets is not None:
             return self._target_log_probs(features, selector_features, emotion_mask, targets, logits)
         if not self.use_ememory:
@@ -94,7 +102,7 @@ class ExternalMemoryOutput(keras.layers.Layer):
         the row's best: float32 exp would flush some of its terms to 0) sends the step to the two
         masked logsumexps that `call` computes. Returns log_probs [N, V].
         """
-        logits = self.logits_dense(features)  # [N, V]
+        logits = ops.cast(self.logits_dense(ops.cast(features, self.compute_dtype)), STATE_DTYPE)  # [N, V]
         if not self.use_ememory:
             return tf.nn.log_softmax(logits, axis=-1)
         a = tf.squeeze(self.selector(selector_features), -1)  # [N]
@@ -118,9 +126,14 @@ class ExternalMemoryOutput(keras.layers.Layer):
     def _target_log_probs(self, features, selector_features, emotion_mask, targets, logits):
         """log P(targets) [...] and the selector logits [...] (None without the external memory)."""
         targets = ops.cast(targets, "int32")
-        dense = self.logits_dense
-        columns = ops.take(ops.transpose(dense.kernel), targets, axis=0)  # [..., H]
-        target_logit = ops.sum(features * columns, axis=-1) + ops.take(dense.bias, targets)  # [...]
+        dense, cdt = self.logits_dense, self.compute_dtype
+        # The target's logit from the operands of the logits matmul (features and kernel in the
+        # compute dtype), summed in float32 as the matmul accumulates: the same value as its entry
+        # in `logits` up to that entry's rounding (none in float32, where every cast is a no-op).
+        columns = ops.take(ops.transpose(ops.cast(dense.kernel, cdt)), targets, axis=0)  # [..., H]
+        products = ops.cast(features, STATE_DTYPE) * ops.cast(columns, STATE_DTYPE)  # [..., H]
+        bias = ops.cast(ops.take(ops.cast(dense.bias, cdt), targets), STATE_DTYPE)  # [...]
+        target_logit = ops.sum(products, axis=-1) + bias  # [...]
         if not self.use_ememory:
             return target_logit - ops.logsumexp(logits, axis=-1), None
         a = ops.squeeze(self.selector(selector_features), -1)  # [...]

@@ -28,6 +28,10 @@ class SideInputGRUCell(keras.layers.Layer):
     """
 
     def __init__(self, units, side_input=False, gate_bias=0.0, **kwargs):
+        # The carry h stays in its own dtype (float32: a bfloat16 state would lose 8 bits a step);
+        # under a mixed policy only the matmuls run in the compute dtype, so the inputs and kernels
+        # are cast here by hand instead of by Keras's autocast (which would round h too).
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.units = units
         self.side_input = side_input
@@ -44,16 +48,20 @@ class SideInputGRUCell(keras.layers.Layer):
                 name="emotion_memory_kernel", shape=(side_shape[-1], 3 * h), initializer="glorot_uniform")
 
     def call(self, x, h, side=None):
-        """x: [B, D]; h: [B, H]; side: [B, S] or None. Returns the new state [B, H]."""
-        hs = self.units
-        xw = ops.matmul(x, self.kernel) + self.bias  # [B, 3H]
+        """x: [B, D]; h: [B, H]; side: [B, S] or None. Returns the new state [B, H] in h's dtype."""
+        hs, cdt = self.units, self.compute_dtype
+        w = lambda v: ops.cast(v, cdt)  # noqa: E731 (a no-op in float32)
+        xw = ops.matmul(w(x), w(self.kernel)) + w(self.bias)  # [B, 3H]
         if self.side_input:
-            xw = xw + ops.matmul(side, self.emotion_memory_kernel)
-        hu = ops.matmul(h, self.recurrent_kernel[:, :2 * hs])  # [B, 2H]
+            xw = xw + ops.matmul(w(side), w(self.emotion_memory_kernel))
+        h_c = w(h)  # [B, H]
+        u = w(self.recurrent_kernel)  # [H, 3H]
+        hu = ops.matmul(h_c, u[:, :2 * hs])  # [B, 2H]
         rz = ops.sigmoid(xw[:, :2 * hs] + hu)  # [B, 2H]
         r, z = rz[:, :hs], rz[:, hs:]
-        cand = ops.tanh(xw[:, 2 * hs:] + ops.matmul(r * h, self.recurrent_kernel[:, 2 * hs:]))  # [B, H]
-        return z * h + (1.0 - z) * cand
+        cand = ops.tanh(xw[:, 2 * hs:] + ops.matmul(r * h_c, u[:, 2 * hs:]))  # [B, H]
+        z, cand = ops.cast(z, h.dtype), ops.cast(cand, h.dtype)
+        return z * h + (1.0 - z) * cand  # [B, H], the mix in the carry's dtype
 
     def get_config(self):
         config = super().get_config()

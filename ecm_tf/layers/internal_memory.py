@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from ecm_tf.layers.precision import STATE_DTYPE
+
 
 class InternalMemory(keras.layers.Layer):
     """Trainable per-emotion memory M (num_emotions x units) with read and write gates.
@@ -42,16 +44,16 @@ class InternalMemory(keras.layers.Layer):
         """emotion [B] int -> M_e,0 [B, H]: each example's own emotion row."""
         if not self.built:
             self.build()
-        return ops.take(self.memory, emotion, axis=0)
+        return ops.cast(ops.take(self.memory, emotion, axis=0), STATE_DTYPE)  # [B, H], the state in float32
 
     def read(self, gate_inputs, memory):
         """gate_inputs [B, D], memory [B, H] -> (M_r [B, H], g_r [B, H]) (Eq. 6, 8)."""
-        g_r = self.read_gate(gate_inputs)
+        g_r = ops.cast(self.read_gate(gate_inputs), memory.dtype)  # the memory stays float32 under a mixed policy
         return g_r * memory, g_r
 
     def write(self, state, memory):
         """state [B, S], memory [B, H] -> M_e,t+1 [B, H] (Eq. 7, 9)."""
-        return self.write_gate(state) * memory
+        return ops.cast(self.write_gate(state), memory.dtype) * memory
 
     def call(self, emotion):
         return self.initial(emotion)

@@ -126,8 +126,10 @@ class Task(abc.ABC):
 
 
 class LogWindow(tf.Module):
-    """The running sums of the metrics since the last progress line, kept in the checkpoint so that a
-    resumed run prints the same means as an uninterrupted one (sums in float64, as in Python)."""
+    """The running sums of the metrics since the last progress line, accumulated on the device by the
+    compiled step (`add`) and read by the host once per progress line (`read`). They are kept in the
+    checkpoint, so that a resumed run prints the same means as an uninterrupted one (sums in float64,
+    as in Python)."""
 
     def __init__(self, names):
         super().__init__(name="log_window")
@@ -135,14 +137,52 @@ class LogWindow(tf.Module):
         self.sums = tf.Variable(tf.zeros([len(self.names)], tf.float64), trainable=False, name="sums")
         self.count = tf.Variable(0, trainable=False, dtype=tf.int64, name="count")
 
-    def store(self, sums, count):
-        self.sums.assign([sums.get(k, 0.0) for k in self.names])
-        self.count.assign(count)
+    def add(self, metrics):
+        """Adds one step's metrics (graph ops; a name the step does not return adds 0)."""
+        values = [tf.cast(metrics[k], tf.float64) if k in metrics else tf.constant(0.0, tf.float64)
+                  for k in self.names]
+        self.sums.assign_add(tf.stack(values))
+        self.count.assign_add(1)
 
-    def load(self, present):
-        """(sums dict over the metric names in `present`, count)."""
+    def read(self, present):
+        """(sums dict over the names in `present`, count): one read of the device's values."""
         values = self.sums.numpy().tolist()
         return {k: values[i] for i, k in enumerate(self.names) if k in present}, int(self.count.numpy())
+
+    def reset(self):
+        self.sums.assign(tf.zeros_like(self.sums))
+        self.count.assign(0)
+
+
+class StepWatch(tf.Module):
+    """What the host needs of every step without reading it back each step: the last step's metrics
+    (for the progress line) and the first step whose loss was not finite, with that loss. Not part
+    of the checkpoint: a checkpoint is only written while no step has diverged."""
+
+    def __init__(self, names):
+        super().__init__(name="step_watch")
+        self.names = tuple(names)
+        self.last = tf.Variable(tf.zeros([len(self.names)], tf.float64), trainable=False, name="last")
+        self.bad_step = tf.Variable(-1, trainable=False, dtype=tf.int64, name="bad_step")
+        self.bad_loss = tf.Variable(0.0, trainable=False, dtype=tf.float64, name="bad_loss")
+
+    def add(self, metrics, step):
+        """Records the metrics of the step that follows `step` (graph ops)."""
+        self.last.assign(tf.stack([tf.cast(metrics[k], tf.float64) if k in metrics else tf.constant(0.0, tf.float64)
+                                   for k in self.names]))
+        loss = tf.cast(metrics["loss"], tf.float64)
+        first = tf.logical_and(tf.logical_not(tf.math.is_finite(loss)), self.bad_step < 0)
+        self.bad_loss.assign(tf.where(first, loss, self.bad_loss))
+        self.bad_step.assign(tf.where(first, tf.cast(step, tf.int64) + 1, self.bad_step))
+
+    def divergence(self):
+        """(step, loss) of the first non-finite loss, or None: one read of a scalar."""
+        step = int(self.bad_step.numpy())
+        return None if step < 0 else (step, float(self.bad_loss.numpy()))
+
+    def last_metrics(self, present):
+        values = self.last.numpy().tolist()
+        return {k: values[i] for i, k in enumerate(self.names) if k in present}
 
 
 class Trainer:
@@ -164,9 +204,14 @@ class Trainer:
         self.model = task.model
         self.plateau = (PlateauDecay(self.lr, cfg.lr_decay, cfg.lr_decay_window)
                         if task.plateau_metric else None)
+        # The progress-line sums and the per-step watch live on the device, updated by the compiled
+        # step: the host reads them once per progress line, never per step (a GPU step then never
+        # waits for the host).
+        self.window = LogWindow(task.scalars)
+        self.watch = StepWatch(task.scalars)
         self.write_dir = write_dir(self.strategy, cfg.model_dir)
         self.is_chief = self.write_dir == cfg.model_dir
-        self._tracked = dict(objects, step=self.step, learning_rate=self.lr)
+        self._tracked = dict(objects, step=self.step, learning_rate=self.lr, log_window=self.window)
         if self.plateau is not None:
             self._tracked["plateau"] = self.plateau
         self.track()
@@ -179,11 +224,20 @@ class Trainer:
         self.checkpoint = tf.train.Checkpoint(**self._tracked)
         self.manager = tf.train.CheckpointManager(self.checkpoint, self.write_dir, self.cfg.keep_checkpoints)
 
+    def _account(self, metrics):
+        """The step's bookkeeping on the device: progress-line sums, last metrics, divergence watch,
+        the plateau window. Returns the metrics."""
+        self.window.add(metrics)
+        self.watch.add(metrics, self.step)
+        if self.plateau is not None:
+            self.plateau.add(metrics[self.task.plateau_metric])
+        return metrics
+
     def _make_train_step(self):
         task, strategy = self.task, self.strategy
         if strategy.num_replicas_in_sync == 1 and self.cfg.strategy == "default":
             def step_fn(batch):
-                return task.apply(*task.compute(batch, self.step, 1))
+                return self._account(task.apply(*task.compute(batch, self.step, 1)))
             return tf.function(step_fn, jit_compile=self.cfg.jit_compile)
 
         replicas = strategy.num_replicas_in_sync
@@ -198,7 +252,7 @@ class Trainer:
             grads, metrics = strategy.run(compute, args=(dist_batch,))
             grads = [strategy.reduce(tf.distribute.ReduceOp.SUM, g, axis=None) for g in grads]
             metrics = {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in metrics.items()}
-            return task.apply(grads, metrics)
+            return self._account(task.apply(grads, metrics))
         return distributed_step
 
 
@@ -277,10 +331,9 @@ def _run(task, cfg):
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         dataset = trainer.strategy.experimental_distribute_dataset(dataset.with_options(options))
     iterator = iter(dataset)
-    window = LogWindow(task.scalars)
     # tf.distribute's iterators are not checkpointable: under a strategy the input restarts on resume.
     save_input = cfg.strategy == "default" and task.checkpoint_input
-    trainer.track(log_window=window, **({"data": iterator} if save_input else {}))
+    trainer.track(**({"data": iterator} if save_input else {}))
     resume_from = _resume(trainer, cfg)
     task.start(trainer, bool(resume_from))
     writer = tf.summary.create_file_writer(os.path.join(trainer.write_dir, "train"))
@@ -289,26 +342,43 @@ def _run(task, cfg):
     start_step = int(trainer.step.numpy())
     t0 = last_t = time.time()
     clock = StepClock()
-    sums, in_window = window.load(task.scalars) if resume_from else ({}, 0)
+    if not resume_from:
+        trainer.window.reset()
+    plateau_left = trainer.plateau.steps_to_window_end() if trainer.plateau is not None else None
+    present = None  # the metric names the step returns (known after its first call)
+    recent = []  # (step, batch) since the last divergence check: the message names the batch
     step = start_step
+
+    def check_finite():
+        bad = trainer.watch.divergence()
+        if bad is not None:
+            bad_step, loss = bad
+            batch = dict(recent).get(bad_step)
+            where = task.describe_batch(batch) if batch is not None else "batch"
+            raise InputError(f"training diverged: loss is {loss} at step {bad_step} ({where}); stopped without "
+                             f"saving, the last good checkpoint ({trainer.manager.latest_checkpoint or 'none'}) "
+                             f"is kept")
+        recent.clear()
+
     while step < cfg.max_steps:
         started = clock.clock()
         batch = next(iterator)
-        metrics = {k: float(v) for k, v in trainer.train_step(batch).items()}
+        out = trainer.train_step(batch)  # not read here: the metrics stay on the device
+        present = present or set(out)
         clock.step_done(clock.clock() - started)
-        if not math.isfinite(metrics["loss"]):
-            raise InputError(f"training diverged: loss is {metrics['loss']} at step {step + 1} "
-                             f"({task.describe_batch(batch)}); stopped without saving, the last good checkpoint "
-                             f"({trainer.manager.latest_checkpoint or 'none'}) is kept")
         trainer.step.assign_add(1)
         step += 1
-        if trainer.plateau is not None and trainer.plateau.update(metrics[task.plateau_metric]):
-            task.log(f"step {step}: learning rate decayed to {float(trainer.lr.numpy()):.4g}")
-        for k in task.scalars:
-            if k in metrics:
-                sums[k] = sums.get(k, 0.0) + metrics[k]
-        in_window += 1
+        recent.append((step, batch))
+        if plateau_left is not None:
+            plateau_left -= 1
+            if plateau_left == 0:
+                check_finite()
+                if trainer.plateau.end_window():
+                    task.log(f"step {step}: learning rate decayed to {float(trainer.lr.numpy()):.4g}")
+                plateau_left = trainer.plateau.window
         if step % cfg.log_every == 0 or step == cfg.max_steps:
+            check_finite()
+            sums, in_window = trainer.window.read(present)
             means = {k: v / in_window for k, v in sums.items()}
             now = time.time()
             sps = min(in_window, step - start_step) / max(now - last_t, 1e-9)  # steps of this window run here
@@ -317,14 +387,17 @@ def _run(task, cfg):
                     scalar(k, v)
                 scalar("learning_rate", float(trainer.lr.numpy()))
                 scalar("steps_per_s", sps)
-            task.log(task.log_line(step, means, metrics, sps, clock.eta(cfg.max_steps - step)))
+            task.log(task.log_line(step, means, trainer.watch.last_metrics(present), sps,
+                                   clock.eta(cfg.max_steps - step)))
             if step % cfg.log_every == 0:  # a last, partial window stays open: a resumed run continues it
-                sums, in_window, last_t = {}, 0, now
+                trainer.window.reset()
+                last_t = now
         started = clock.clock()
         if step % cfg.steps_per_checkpoint == 0 or step == cfg.max_steps:
-            window.store(sums, in_window)
+            check_finite()
             trainer.manager.save(checkpoint_number=step)
         if cfg.steps_per_eval > 0 and (step % cfg.steps_per_eval == 0 or step == cfg.max_steps):
+            check_finite()
             dev = task.dev()
             if dev is not None:
                 values, line = dev

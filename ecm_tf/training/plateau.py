@@ -30,13 +30,16 @@ class PlateauDecay(tf.Module):
         self.previous = tf.Variable(tf.zeros([3], tf.float64), trainable=False, name="previous_windows")
         self.num_previous = tf.Variable(0, trainable=False, dtype=tf.int64, name="num_previous")
 
-    def update(self, loss):
-        """Adds one step's loss; returns True when the learning rate was just decayed."""
-        self.window_sum.assign_add(float(loss))
+    def add(self, loss):
+        """Adds one step's loss to the window (graph ops: the compiled training step calls this, so
+        the loss never leaves the device); the sum is float64, as a Python float would be."""
+        self.window_sum.assign_add(tf.cast(loss, tf.float64))
         self.window_count.assign_add(1)
-        if int(self.window_count) < self.window:
-            return False
-        mean = float(self.window_sum) / int(self.window_count)
+
+    def end_window(self):
+        """The rule, once per full window (the host reads the window's sum here, and only here):
+        returns True when the learning rate was just decayed."""
+        mean = float(self.window_sum.numpy()) / int(self.window_count.numpy())
         prev = self.previous.numpy()
         decayed = int(self.num_previous) >= 3 and mean > prev.max()
         if decayed:
@@ -46,3 +49,14 @@ class PlateauDecay(tf.Module):
         self.window_sum.assign(0.0)
         self.window_count.assign(0)
         return decayed
+
+    def steps_to_window_end(self):
+        """Steps until the current window is full (the training loop counts them down on the host)."""
+        return self.window - int(self.window_count.numpy())
+
+    def update(self, loss):
+        """Adds one step's loss; returns True when the learning rate was just decayed."""
+        self.add(loss)
+        if int(self.window_count) < self.window:
+            return False
+        return self.end_window()

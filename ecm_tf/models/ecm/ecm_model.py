@@ -15,7 +15,9 @@ from ecm_tf import emotions
 from ecm_tf.errors import InputError
 from ecm_tf.layers.ecm_decoder_cell import ECMDecoderCell
 from ecm_tf.layers.encoder import GRUEncoder
+from ecm_tf.layers import precision
 from ecm_tf.layers.external_memory_output import ExternalMemoryOutput
+from ecm_tf.layers.precision import STATE_DTYPE
 
 GO_ID = 3
 # Settings that change the variables of a model: a checkpoint only fits a model with the same ones.
@@ -72,6 +74,9 @@ class ECMModel(keras.Model):
       post_vocab_size: int, encoder vocabulary size.
       response_vocab_size: int, decoder vocabulary size V.
       ememory_mask: uint8 array [6, V], the external-memory mask (row e = emotion e's words).
+      encoder_cudnn: "auto" or False, the encoder GRUs' use_cudnn (False for a model that runs
+        inside an XLA-compiled training step: cuDNN has no XLA kernel). Not a hyperparameter: the
+        weights are the same either way.
       **hparams: the HPARAMS (embed_dim, hidden, num_layers, emotion_dim, use_emb, use_imemory,
         use_ememory, read_gate_inputs, write_gate_inputs, imemory_layers, gate_bias_init,
         selector_input, attention_mask_pad, encoder_input, gru_cell, attention_query_bias,
@@ -79,11 +84,14 @@ class ECMModel(keras.Model):
         the post embedding's initial weights); unset ones take the paper's values.
     """
 
-    def __init__(self, post_vocab_size, response_vocab_size, ememory_mask, name="ecm_model", **hparams):
+    def __init__(self, post_vocab_size, response_vocab_size, ememory_mask, name="ecm_model", encoder_cudnn="auto",
+                 **hparams):
         unknown = sorted(set(hparams) - set(HPARAMS))
         if unknown:
             raise TypeError(f"ECMModel: unknown hyperparameters {unknown}")
-        super().__init__(name=name)
+        # The model itself computes in float32 whatever the global policy (layers/precision.py): it
+        # only routes tensors, and its sublayers take the policy it was built under.
+        super().__init__(name=name, dtype=STATE_DTYPE)
         self.hparams = {**HPARAMS, **hparams}
         cfg = self.cfg = SimpleNamespace(**self.hparams)  # attribute access inside the model
         self.post_vocab_size = post_vocab_size
@@ -104,7 +112,8 @@ class ECMModel(keras.Model):
             name="post_embedding")
         self.response_embedding = keras.layers.Embedding(
             response_vocab_size, cfg.embed_dim, name="response_embedding")
-        self.encoder = GRUEncoder(cfg.hidden, cfg.num_layers, cfg.encoder_input, cfg.gru_cell, name="encoder")
+        self.encoder = GRUEncoder(cfg.hidden, cfg.num_layers, cfg.encoder_input, cfg.gru_cell, use_cudnn=encoder_cudnn,
+                                  name="encoder")
         if cfg.use_emb:
             self.emotion_embedding = keras.layers.Embedding(
                 emotions.NUM_EMOTIONS, cfg.emotion_dim, name="emotion_embedding")
@@ -202,16 +211,21 @@ def dummy_batch(batch_size=2, length=2):
     }
 
 
-def create(cfg, post_vocab_size, response_vocab_size, ememory_mask):
-    """An ECMModel with all variables built (eagerly, so none is created inside a loop later)."""
-    model = ECMModel(post_vocab_size, response_vocab_size, ememory_mask, **hparams(cfg))
+def create(cfg, post_vocab_size, response_vocab_size, ememory_mask, jit_compile=False):
+    """An ECMModel with all variables built (eagerly, so none is created inside a loop later), its layers
+    under the dtype policy of cfg.precision (layers/precision.py). `jit_compile`: the model will run
+    inside an XLA-compiled step, so its encoder never takes the cuDNN path."""
+    with precision.policy(cfg.precision):
+        model = ECMModel(post_vocab_size, response_vocab_size, ememory_mask,
+                         encoder_cudnn=False if jit_compile else "auto", **hparams(cfg))
     model.data_dir = cfg.data_dir  # the prep folder behind the vocabularies (restore checks its fingerprint)
     model(dummy_batch(), training=False)
     return model
 
 
-def build_model(cfg, data_dir=None):
-    """The model for a prep folder: vocabulary sizes and external-memory mask read from `data_dir`."""
+def build_model(cfg, data_dir=None, jit_compile=False):
+    """The model for a prep folder: vocabulary sizes and external-memory mask read from `data_dir`
+    (`jit_compile`: see `create`)."""
     from ecm_tf.data import ememory, vocab
 
     data_dir = data_dir or cfg.data_dir
@@ -220,7 +234,7 @@ def build_model(cfg, data_dir=None):
     if mask.shape[1] != len(response_vocab):
         raise InputError(f"--data_dir={data_dir}: ememory.npy has {mask.shape[1]} columns but "
                          f"vocab.response.txt has {len(response_vocab)} words")
-    return create(cfg, len(post_vocab), len(response_vocab), mask)
+    return create(cfg, len(post_vocab), len(response_vocab), mask, jit_compile)
 
 
 def latest_checkpoint(path, flag="--model_dir"):

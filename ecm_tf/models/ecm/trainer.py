@@ -67,7 +67,7 @@ class EcmTask(loop.Task):
 
     def build(self, strategy, learning_rate):
         cfg = self.cfg
-        self.model = self.model_fn() if self.model_fn else ecm_model.build_model(cfg, cfg.data_dir)
+        self.model = self.model_fn() if self.model_fn else ecm_model.build_model(cfg, cfg.data_dir, cfg.jit_compile)
         self.optimizer = keras.optimizers.SGD(learning_rate=cfg.learning_rate)
         self.optimizer.build(self.model.trainable_variables)
         self.lr = learning_rate

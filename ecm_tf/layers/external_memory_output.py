@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from ecm_tf.layers.fused_logsumexp import part_logsumexp
 from ecm_tf.layers.precision import STATE_DTYPE
 
 _NEG = -1e9
@@ -60,6 +61,8 @@ class ExternalMemoryOutput(keras.layers.Layer):
         (None without the external memory).
         """
         features = ops.cast(features, self.compute_dtype)  # [..., H]
+        if targets is not None and self.compute_dtype != STATE_DTYPE:
+            return self._fused_target_log_probs(features, selector_features, emotion_mask, targets)
         logits = ops.cast(self.logits_dense(features), STATE_DTYPE)  # [..., V]
         if targets is not None:
             return self._target_log_probs(features, selector_features, emotion_mask, targets, logits)
@@ -143,6 +146,29 @@ class ExternalMemoryOutput(keras.layers.Layer):
             ops.broadcast_to(is_emo, ops.shape(logits)), ops.expand_dims(targets, -1), axis=-1), -1)
         in_part = ops.equal(is_emo, ops.expand_dims(target_is_emo, -1))  # [..., V] the target's part
         lse = ops.logsumexp(ops.where(in_part, logits, _NEG), axis=-1)  # [...]
+        log_alpha, log_generic = self._log_mix(a, has_emo)
+        return target_logit - lse + ops.where(target_is_emo, log_alpha, log_generic), a
+
+    def _fused_target_log_probs(self, features, selector_features, emotion_mask, targets):
+        """`_target_log_probs` under a mixed policy, for features [B, T, H] and emotion_mask [B, 1, V]:
+        the logits matmul in the compute dtype, then one fused logsumexp pass each way
+        (layers/fused_logsumexp.py) instead of the separate elementwise passes over [B, T, V]."""
+        targets = ops.cast(targets, "int32")  # [B, T]
+        dense, cdt = self.logits_dense, self.compute_dtype
+        if not dense.built:
+            dense.build(features.shape)
+        kernel = ops.cast(dense.kernel, cdt)  # [H, V]
+        logits = ops.matmul(features, kernel)  # [B, T, V], no bias: it is added in float32 in the fused pass
+        columns = ops.take(ops.transpose(kernel), targets, axis=0)  # [B, T, H]
+        target_logit = (ops.sum(ops.cast(features, STATE_DTYPE) * ops.cast(columns, STATE_DTYPE), axis=-1)
+                        + ops.cast(ops.take(dense.bias, targets), STATE_DTYPE))  # [B, T], float32 as the fused pass
+        if not self.use_ememory:
+            return target_logit - part_logsumexp(logits, dense.bias), None
+        a = ops.squeeze(self.selector(selector_features), -1)  # [B, T]
+        is_emo = ops.cast(emotion_mask, "bool")  # [B, 1, V]
+        has_emo = ops.any(is_emo, axis=-1)  # [B, 1]
+        target_is_emo = ops.take_along_axis(is_emo[:, 0, :], targets, axis=-1)  # [B, T]
+        lse = part_logsumexp(logits, dense.bias, is_emo, target_is_emo)  # [B, T]
         log_alpha, log_generic = self._log_mix(a, has_emo)
         return target_logit - lse + ops.where(target_is_emo, log_alpha, log_generic), a
 

@@ -148,3 +148,61 @@ def test_every_family_trains_through_the_loop():
     assert issubclass(EcmTask, loop.Task) and issubclass(CergTask, loop.Task)
     assert EcmTask.plateau_metric == "nll" and EcmTask.checkpoint_input
     assert CergTask.plateau_metric is None and not CergTask.checkpoint_input
+
+
+class _Unread:
+    """A step output the loop must not read on the host (a GPU step would wait for it)."""
+
+    def __float__(self):
+        raise AssertionError("the loop read a step's metric on the host")
+
+    __array__ = numpy = __float__
+
+
+def test_the_host_reads_the_metrics_once_per_progress_line_and_the_plateau_once_per_window(tmp_path, monkeypatch):
+    counts = {"window": 0, "plateau": 0}
+    read, end_window, make_step = loop.LogWindow.read, loop.PlateauDecay.end_window, loop.Trainer._make_train_step
+
+    def counted_read(self, present):
+        counts["window"] += 1
+        return read(self, present)
+
+    def counted_end_window(self):
+        counts["plateau"] += 1
+        return end_window(self)
+
+    def unread_step(self):
+        step = make_step(self)
+        return lambda batch: {k: _Unread() for k in step(batch)}
+
+    monkeypatch.setattr(loop.LogWindow, "read", counted_read)
+    monkeypatch.setattr(loop.PlateauDecay, "end_window", counted_end_window)
+    monkeypatch.setattr(loop.Trainer, "_make_train_step", unread_step)
+    task = LinearTask(cfg_for(tmp_path, max_steps=12, log_every=4, lr_decay_window=3, lr_decay=0.5,
+                              learning_rate=-0.05, steps_per_checkpoint=100), plateau=True)
+    loop.run(task, task.cfg)
+    assert counts == {"window": 3, "plateau": 4}
+
+    # The lines are those of a step-by-step computation: the same batches, SGD by hand, the window means
+    # of the MSE, the plateau rule (windows of 3 steps) on the host.
+    w, b, lr = np.zeros([3, 1], np.float32), np.zeros([1], np.float32), -0.05
+    batches = iter(task.dataset())
+    losses, previous, lines, decays = [], [], [], []
+    for step in range(1, 13):
+        x, y = (t.numpy() for t in next(batches))
+        err = x @ w + b - y
+        losses.append(float(np.mean(err ** 2)))
+        w, b = w - lr * (2 * x.T @ err / len(x)), b - lr * 2 * err.mean(0)
+        if step % 3 == 0:
+            mean = float(np.mean(losses[-3:]))
+            if len(previous) >= 3 and mean > max(previous[-3:]):
+                lr *= 0.5
+                decays.append(step)
+            previous.append(mean)
+        if step % 4 == 0:
+            lines.append((step, float(np.mean(losses[-4:])), lr))
+    logged = [line.split() for line in task.lines if line.startswith("step ") and " loss " in line]
+    assert [int(f[1]) for f in logged] == [s for s, _, _ in lines]
+    for fields, (_, loss, rate) in zip(logged, lines):
+        assert float(fields[3]) == pytest.approx(loss, rel=1e-5) and float(fields[5]) == pytest.approx(rate)
+    assert decays and [int(line.split(":")[0].split()[1]) for line in task.lines if "decayed" in line] == decays

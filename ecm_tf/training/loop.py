@@ -125,6 +125,18 @@ class Task(abc.ABC):
         """Called after the last step of a run that trained (the chief: indexes, statistics)."""
 
 
+def _vector(metrics, names):
+    """The step's metrics as a float64 vector in the order of `names` (a name the step lacks: 0)."""
+    return tf.stack([tf.cast(metrics[k], tf.float64) if k in metrics else tf.constant(0.0, tf.float64)
+                     for k in names])
+
+
+def _by_name(variable, names, present):
+    """{name: value} of a float64 vector variable (one read), for the names in `present`."""
+    values = variable.numpy().tolist()
+    return {k: values[i] for i, k in enumerate(names) if k in present}
+
+
 class LogWindow(tf.Module):
     """The running sums of the metrics since the last progress line, accumulated on the device by the
     compiled step (`add`) and read by the host once per progress line (`read`). They are kept in the
@@ -139,15 +151,12 @@ class LogWindow(tf.Module):
 
     def add(self, metrics):
         """Adds one step's metrics (graph ops; a name the step does not return adds 0)."""
-        values = [tf.cast(metrics[k], tf.float64) if k in metrics else tf.constant(0.0, tf.float64)
-                  for k in self.names]
-        self.sums.assign_add(tf.stack(values))
+        self.sums.assign_add(_vector(metrics, self.names))
         self.count.assign_add(1)
 
     def read(self, present):
         """(sums dict over the names in `present`, count): one read of the device's values."""
-        values = self.sums.numpy().tolist()
-        return {k: values[i] for i, k in enumerate(self.names) if k in present}, int(self.count.numpy())
+        return _by_name(self.sums, self.names, present), int(self.count.numpy())
 
     def reset(self):
         self.sums.assign(tf.zeros_like(self.sums))
@@ -168,8 +177,7 @@ class StepWatch(tf.Module):
 
     def add(self, metrics, step):
         """Records the metrics of the step that follows `step` (graph ops)."""
-        self.last.assign(tf.stack([tf.cast(metrics[k], tf.float64) if k in metrics else tf.constant(0.0, tf.float64)
-                                   for k in self.names]))
+        self.last.assign(_vector(metrics, self.names))
         loss = tf.cast(metrics["loss"], tf.float64)
         first = tf.logical_and(tf.logical_not(tf.math.is_finite(loss)), self.bad_step < 0)
         self.bad_loss.assign(tf.where(first, loss, self.bad_loss))
@@ -181,8 +189,7 @@ class StepWatch(tf.Module):
         return None if step < 0 else (step, float(self.bad_loss.numpy()))
 
     def last_metrics(self, present):
-        values = self.last.numpy().tolist()
-        return {k: values[i] for i, k in enumerate(self.names) if k in present}
+        return _by_name(self.last, self.names, present)
 
 
 class Trainer:

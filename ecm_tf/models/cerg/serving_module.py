@@ -5,7 +5,8 @@
 Signatures (tf.Module + saved_models.write, no XLA, loads under TF Serving's session loader):
   serving_default: posts tf.string [B] (raw text), emotions tf.string [B] (names such as "Happy"
     or ids "5") -> responses tf.string [B, K] (best first, characters joined as text.join_chars
-    does), scores tf.float32 [B, K] (cumulative log-probability; -inf marks an empty slot).
+    does), scores tf.float32 [B, K] (cumulative log-probability; -inf marks an empty slot). No posts
+    get empty outputs ([0, K]); posts and emotions of different lengths a message naming both.
     Characters are found in the graph with the rules of text.segment(level="char")
     (data/graph_text.py) and looked up in the model's char_vocab.txt.
   decode_ids: emotion int32 [B], post int32 [B, P] (char ids, 0-padded) -> ids int32
@@ -58,6 +59,14 @@ class BeamSearchModule(tf.Module):
         return {"ids": ids, "scores": scores, "lengths": lengths}
 
     def _serve(self, posts, emotions):
+        return saved_models.rows_or_empty(posts, emotions, self._answer, self._no_rows)
+
+    def _no_rows(self):
+        """The outputs of a request with no posts: 0 rows, K columns."""
+        k = self._predictor.obj.beam_size
+        return {"responses": tf.fill([0, k], ""), "scores": tf.zeros([0, k], tf.float32)}
+
+    def _answer(self, posts, emotions):
         chars = graph_text.char_tokens(posts)[:, : self.max_chars]  # ragged [B, <=P]
         tf.debugging.assert_positive(tf.cast(chars.row_lengths(), tf.int32), message="empty post")
         post = self.char_table.lookup(chars).to_tensor(char_vocab.PAD_ID, shape=[None, self.max_chars])  # [B, P]

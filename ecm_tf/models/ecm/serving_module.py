@@ -6,7 +6,8 @@
 Signatures (tf.Module + tf.saved_model.save, no XLA so stock TF Serving runs it):
   serving_default: posts tf.string [B] (space-segmented words), emotions tf.string [B] (names
     such as "Happy" or ids "5") -> responses tf.string [B, K] (space-joined words, best first),
-    scores tf.float32 [B, K] (cumulative log-probability; -inf marks an empty slot).
+    scores tf.float32 [B, K] (cumulative log-probability; -inf marks an empty slot). No posts get
+    empty outputs ([0, K]); posts and emotions of different lengths a message naming both.
   decode_ids: post int32 [B, Tp] (0-padded post ids), post_len int32 [B], emotion int32 [B]
     -> ids int32 [B, K, T], scores float32 [B, K], lengths int32 [B, K].
 Each post's maximum response length follows --mode=decode: its bucket size D less the
@@ -79,6 +80,14 @@ class ServingModule(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="posts"),
                                   tf.TensorSpec([None], tf.string, name="emotions")])
     def serve(self, posts, emotions):
+        return saved_models.rows_or_empty(posts, emotions, self._answer, self._no_rows)
+
+    def _no_rows(self):
+        """The outputs of a request with no posts: 0 rows, K columns."""
+        return {"responses": tf.fill([0, self.top_k], ""), "scores": tf.zeros([0, self.top_k], tf.float32),
+                "emotions": tf.fill([0], ""), "post_emotions": tf.fill([0], "")}
+
+    def _answer(self, posts, emotions):
         tokens = tf.strings.split(tf.strings.strip(posts))[:, : self.max_post_tokens]  # ragged [B, <=Tp]
         ids = self.post_table.lookup(tokens)
         # Digits count as 0 when the word itself is unknown (vocab.ids does the same).

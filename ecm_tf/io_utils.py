@@ -18,11 +18,13 @@ FAULT_ENV = "ECM_TF_FAULT"
 
 
 def fault_point(name):
-    """Kills this process with SIGKILL when the environment variable FAULT_ENV names `name`."""
-    if os.environ.get(FAULT_ENV) == name:
+    """Kills this process with SIGKILL when the environment variable FAULT_ENV is `name`, or stops it
+    (SIGSTOP, holding its locks, until the test kills it) when it is `name:stop`."""
+    value = os.environ.get(FAULT_ENV)
+    if value in (name, name + ":stop"):
         sys.stdout.flush()
         sys.stderr.flush()
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGSTOP if value.endswith(":stop") else signal.SIGKILL)
 
 
 def _why(e):

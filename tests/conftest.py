@@ -97,8 +97,9 @@ def assert_loaders_agree(both, atol=1e-5):
             assert session[k] == tf2[k], k
 
 
-# As _BOTH_LOADERS, for several requests in one process: argv[3] is a JSON list of input dicts; prints
-# one JSON line per request, {"session": ..., "tf2": ...} or the loaders' error messages.
+# As _BOTH_LOADERS, for several requests in one process: argv[3] is a JSON list of input dicts (a value
+# {"zeros": shape} is an empty array of that shape); prints one JSON line per request,
+# {"session": ..., "tf2": ...} or the loaders' error messages.
 _BOTH_LOADERS_MANY = r"""
 import json, sys
 import numpy as np
@@ -113,11 +114,14 @@ with graph.as_default():
     meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], path)
 sig = meta.signature_def[signature]
 fn = tf.saved_model.load(path).signatures[signature]
+def array(v, dtype):
+    if isinstance(v, dict):  # {"zeros": shape}: an empty array of that shape
+        return np.zeros(v["zeros"], dtype=object if dtype == tf.string else dtype.as_numpy_dtype)
+    return np.asarray(v, dtype=object if dtype == tf.string else None)
 for inputs in requests:
     out, names = {}, sorted(sig.outputs)
     try:
-        feeds = {sig.inputs[k].name: np.asarray(v, dtype=object if sig.inputs[k].dtype == tf.string.as_datatype_enum
-                                                else None) for k, v in inputs.items()}
+        feeds = {sig.inputs[k].name: array(v, tf.as_dtype(sig.inputs[k].dtype)) for k, v in inputs.items()}
         values = session.run([sig.outputs[k].name for k in names], feed_dict=feeds)
         out["session"] = plain(dict(zip(names, values)))
         out["session_shapes"] = {k: list(np.shape(v)) for k, v in zip(names, values)}
@@ -125,8 +129,7 @@ for inputs in requests:
         out["session_error"] = e.message[:2000]
     try:
         spec = fn.structured_input_signature[1]
-        result = fn(**{k: tf.constant(v, dtype=spec[k].dtype, shape=[len(v)] if not v else None)
-                       for k, v in inputs.items()})
+        result = fn(**{k: tf.constant(array(v, spec[k].dtype), dtype=spec[k].dtype) for k, v in inputs.items()})
         out["tf2"] = plain({k: v.numpy() for k, v in result.items()})
         out["tf2_dtypes"] = {k: v.dtype.name for k, v in result.items()}
     except (tf.errors.OpError, ValueError) as e:

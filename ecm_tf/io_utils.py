@@ -27,6 +27,23 @@ def fault_point(name):
         os.kill(os.getpid(), signal.SIGSTOP if value.endswith(":stop") else signal.SIGKILL)
 
 
+def user_cache_dir(name=""):
+    """A folder of this user's for caches (jieba's dictionary, matplotlib's settings), or None:
+    $XDG_CACHE_HOME/ecm_tf or ~/.cache/ecm_tf, else TMPDIR/ecm_tf-UID (a user without a writable
+    home). Never a shared path another user may own."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    home_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for base in (os.path.join(home_cache, "ecm_tf"), os.path.join(tempfile.gettempdir(), f"ecm_tf-{uid}")):
+        folder = os.path.join(base, name) if name else base
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK | os.X_OK) and (uid is None or os.stat(base).st_uid == uid):
+            return folder
+    return None
+
+
 def _why(e):
     return e.strerror or type(e).__name__
 
@@ -63,7 +80,7 @@ def atomic_path(path):
             os.remove(tmp)
 
 
-def _nearest_existing(path):
+def nearest_existing(path):
     """The deepest existing folder on the way to `path` (itself when it exists)."""
     path = os.path.abspath(path)
     while not os.path.exists(path):
@@ -77,7 +94,7 @@ def _nearest_existing(path):
 def _check_creatable(path, where):
     from ecm_tf.errors import InputError
 
-    base = _nearest_existing(os.path.dirname(os.path.abspath(path)))
+    base = nearest_existing(os.path.dirname(os.path.abspath(path)))
     if not os.path.isdir(base):
         raise InputError(f"{where}: {base} is a file, not a folder")
     if not os.access(base, os.W_OK | os.X_OK):

@@ -8,9 +8,9 @@
 """
 
 import logging
-import os
 import re
-import tempfile
+
+from ecm_tf import io_utils
 
 _URL_RE = re.compile(r"(?:https?://|www\.)[\w\-./?%&=#:~+@]*", re.IGNORECASE)
 _MENTION_RE = re.compile(r"@[\w\-\u4e00-\u9fff]+[:：]?")
@@ -22,22 +22,6 @@ _SPACE_RE = re.compile(r"\s+")
 _jieba = None
 
 
-def cache_dir():
-    """A folder of this user's for jieba's dictionary cache, or None. jieba's own choice,
-    /tmp/jieba.cache, may belong to another user (mode 0600): jieba could then neither read nor
-    replace it, and printed two tracebacks on every run. ~/.cache/ecm_tf, else /tmp/ecm_tf-UID."""
-    uid = os.getuid() if hasattr(os, "getuid") else None
-    home_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    for folder in (os.path.join(home_cache, "ecm_tf"), os.path.join(tempfile.gettempdir(), f"ecm_tf-{uid}")):
-        try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(folder, os.W_OK | os.X_OK) and (uid is None or os.stat(folder).st_uid == uid):
-            return folder
-    return None
-
-
 def _get_jieba():
     global _jieba
     if _jieba is None:
@@ -46,7 +30,9 @@ def _get_jieba():
         # jieba logs a failed cache write as an error with its traceback; the run goes on without
         # the cache, so it is kept quiet.
         jieba.setLogLevel(logging.CRITICAL)
-        jieba.dt.tmp_dir = cache_dir()
+        # jieba's own cache, /tmp/jieba.cache, may belong to another user (mode 0600): jieba could then
+        # neither read nor replace it, and printed two tracebacks on every run.
+        jieba.dt.tmp_dir = io_utils.user_cache_dir()
         jieba.initialize()
         _jieba = jieba
     return _jieba

@@ -451,3 +451,9 @@ def test_export_killed_before_its_rename_leaves_nothing_served(tmp_path):
     again = cli("--mode=export", f"--model_dir={model}", f"--export_dir={base}", cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     assert sorted(os.listdir(base)) == ["1"]
+
+
+def test_the_tsv_header_rule_is_documented():
+    doc = (REPO / "docs" / "data.md").read_text(encoding="utf-8")
+    assert "Header lines of TSV corpora" in doc
+    assert ", ".join(sorted(readers.HEADER_WORDS)) in doc.replace("\n", " ")

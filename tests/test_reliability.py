@@ -457,3 +457,15 @@ def test_the_tsv_header_rule_is_documented():
     doc = (REPO / "docs" / "data.md").read_text(encoding="utf-8")
     assert "Header lines of TSV corpora" in doc
     assert ", ".join(sorted(readers.HEADER_WORDS)) in doc.replace("\n", " ")
+
+
+def test_classify_and_annotate_check_their_output_first(tmp_path):
+    from ecm_tf.classifier import annotate, classify
+
+    (tmp_path / "out").mkdir()
+    lines = _corpus(tmp_path, "lines.txt", "今天 很 高兴\n")
+    for module in (classify, annotate):
+        cfg = ecm_flags.defaults().replace(input=lines, output=str(tmp_path / "out"),
+                                           classifier_dir=str(tmp_path / "no_classifier"))
+        with pytest.raises(InputError, match=r"--output=.*out: is a folder; expected a file"):
+            module.run(cfg)

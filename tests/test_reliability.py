@@ -434,6 +434,14 @@ def test_train_lock_and_kill_9_inside_a_checkpoint_write(tmp_path):
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert f"resumed from {tmp_path / 'm' / 'ckpt-10'} at step 10" in rerun.stdout
     assert "done: step 20" in rerun.stdout
+    straight = cli(*args[:-1], f"--model_dir={tmp_path / 'straight'}", cwd=REPO)  # never interrupted
+    assert straight.returncode == 0, straight.stderr[-2000:]
+
+    def losses(out, after):
+        return [line.split(" ppl ")[0] for line in out.splitlines()
+                if line.startswith("step ") and " loss " in line and int(line.split()[1].split("/")[0]) > after]
+
+    assert losses(rerun.stdout, 10) == losses(straight.stdout, 10) and losses(rerun.stdout, 10)
 
 
 @pytest.mark.slow

@@ -109,9 +109,7 @@ def check_output_file(path, flag=None):
     where = f"{flag}={path}" if flag else str(path)
     if os.path.isdir(path):
         raise InputError(f"{where}: is a folder; expected a file")
-    if os.path.exists(path) and not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK | os.X_OK):
-        raise InputError(f"{where}: cannot write in {os.path.dirname(os.path.abspath(path))} (permission denied)")
-    _check_creatable(path, where)
+    _check_creatable(path, where)  # the file is replaced by a rename: its folder must be writable
 
 
 def check_output_folder(path, flag):

@@ -477,3 +477,18 @@ def test_classify_and_annotate_check_their_output_first(tmp_path):
                                            classifier_dir=str(tmp_path / "no_classifier"))
         with pytest.raises(InputError, match=r"--output=.*out: is a folder; expected a file"):
             module.run(cfg)
+
+
+def test_train_classifier_checks_and_locks_its_folder(tmp_path):
+    from ecm_tf.classifier import train
+
+    xml = tmp_path / "x.xml"
+    xml.write_text('<?xml version="1.0" encoding="utf-8"?><d><sentence emotion-1-type="happiness">好开心</sentence>'
+                   '<sentence emotion-1-type="sadness">好难过</sentence></d>', encoding="utf-8")
+    (tmp_path / "file").write_text("x")
+    cfg = ecm_flags.defaults().replace(input=str(xml), classifier="lexicon", model_dir=str(tmp_path / "clf"))
+    with pytest.raises(InputError, match=r"--model_dir=.*file: is a file, not a folder"):
+        train.run(cfg.replace(model_dir=str(tmp_path / "file")))
+    with io_utils.folder_lock(str(tmp_path / "clf"), "--model_dir"):
+        with pytest.raises(InputError, match=rf"--model_dir=.*clf: being written by pid {os.getpid()}"):
+            train.run(cfg)

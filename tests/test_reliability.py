@@ -410,7 +410,7 @@ def _wait_stopped(proc):
 
 
 @pytest.mark.slow
-def test_train_lock_and_kill_9_inside_a_checkpoint_write(tmp_path):
+def test_train_lock_and_kill_9_after_a_checkpoint(tmp_path):
     """Trainer A stops right after writing ckpt-10 (holding the lock); trainer B is refused naming A's
     pid, a decode reads ckpt-10 meanwhile without the lock; A is killed with -9 and B, run again,
     takes the stale lock and resumes."""

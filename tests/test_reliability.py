@@ -492,3 +492,25 @@ def test_train_classifier_checks_and_locks_its_folder(tmp_path):
     with io_utils.folder_lock(str(tmp_path / "clf"), "--model_dir"):
         with pytest.raises(InputError, match=rf"--model_dir=.*clf: being written by pid {os.getpid()}"):
             train.run(cfg)
+
+
+# --- probes that were clean in this round: kept clean ---------------------------------------------
+
+@pytest.mark.parametrize("name, raw, pairs, fragment", [
+    ("bom.tsv", "\ufeff你 好\t你 也 好\tHappy\n".encode(), 1, None),
+    ("nul.tsv", "你 好\x00\t你 也 好\tHappy\n".encode(), 1, None),
+    ("long.tsv", ("你" * 1_000_000 + "\t好\tHappy\n").encode(), 1, None),
+    ("gbk.tsv", "你 好\t你 也 好\tHappy\n".encode("gbk"), 0, "gbk.tsv:1: invalid UTF-8"),
+    ("cols.tsv", b"a\tb\tc\td\n", 0, "cols.tsv:1: expected post<TAB>response[<TAB>emotion], got 4 column(s)"),
+    ("tabs.tsv", b"\t\t\n\t\n", 0, "tabs.tsv: no pairs"),
+    ("shape.json", b'{"a": 1}', 0, "shape.json: expected a JSON list"),
+])
+def test_clean_corpus_probes_stay_clean(tmp_path, name, raw, pairs, fragment):
+    path = tmp_path / name
+    path.write_bytes(raw)
+    if fragment is None:
+        assert len(readers.read_corpus(str(path))) == pairs
+    else:
+        with pytest.raises(InputError) as e:
+            readers.read_corpus(str(path))
+        assert fragment in str(e.value) and "\n" not in str(e.value)

@@ -90,17 +90,21 @@ def emotion_ids(table, names, ids=None):
         return tf.identity(ids)
 
 
-def rows_or_empty(posts, emotions, answer, empty):
-    """The outputs of a posts/emotions signature: `answer(posts, emotions)` for a request of one row
-    or more, `empty()` (the outputs with 0 rows, of the same dtypes) for a request of none; posts and
-    emotions of different lengths fail the request with a message naming both inputs."""
+def rows_or_empty(inputs, answer, empty):
+    """The outputs of a signature whose inputs hold one row per post: `answer()` for a request of one
+    row or more, `empty()` (the outputs with 0 rows, of the same dtypes) for a request of none.
+    inputs: {name: tensor}, rows on the first axis; inputs of different row counts fail the request
+    with a message naming them all."""
     import tensorflow as tf
 
-    same = tf.debugging.assert_equal(tf.size(posts), tf.size(emotions), message=(
-        "inputs posts and emotions must have the same length (one emotion per post)"))
-    with tf.control_dependencies([same]):
-        rows = tf.size(posts)
-    return tf.cond(rows > 0, lambda: answer(posts, emotions), empty)
+    names = list(inputs)
+    rows = [tf.shape(inputs[n])[0] for n in names]
+    message = (f"inputs {', '.join(names[:-1])} and {names[-1]} must have the same number of rows "
+               f"(one per post)")
+    checks = [tf.debugging.assert_equal(rows[0], r, message=message) for r in rows[1:]]
+    with tf.control_dependencies(checks):
+        count = tf.identity(rows[0])
+    return tf.cond(count > 0, answer, empty)
 
 
 def version_dir(export_dir, flag="--export_dir"):

@@ -110,8 +110,14 @@ def test_saved_model_no_posts_and_mismatched_lengths(trained, tmp_path):
     assert empty["session"] == empty["tf2"] == {"responses": [], "scores": []}
     assert empty["session_shapes"] == {"responses": [0, k], "scores": [0, k]}
     assert empty["tf2_dtypes"] == {"responses": "string", "scores": "float32"}
-    assert "inputs posts and emotions must have the same length" in mismatched["session_error"]
-    assert "inputs posts and emotions must have the same length" in mismatched["tf2_error"]
+    assert "inputs posts and emotions must have the same number of rows" in mismatched["session_error"]
+    assert "inputs posts and emotions must have the same number of rows" in mismatched["tf2_error"]
+    empty, mismatched = load_both_ways_many(path, "decode_ids", [
+        {"emotion": {"zeros": [0]}, "post": {"zeros": [0, cfg.cerg_max_chars]}},
+        {"emotion": [1, 2], "post": {"zeros": [1, cfg.cerg_max_chars]}}])
+    assert empty["session_shapes"] == {"ids": [0, k, cfg.cerg_max_chars + 1], "scores": [0, k], "lengths": [0, k]}
+    assert empty["tf2_dtypes"] == {"ids": "int32", "scores": "float32", "lengths": "int32"}
+    assert "inputs emotion and post must have the same number of rows" in mismatched["session_error"]
 
 
 def test_saved_model_export_matches_the_predictor(trained, tmp_path):

@@ -71,8 +71,8 @@ def test_unknown_emotion_is_refused_by_both_loaders(exported):
 
 
 def test_no_posts_and_mismatched_lengths(exported):
-    """Zero posts: empty outputs of the right dtypes and shapes ([0, K]); posts and emotions of
-    different lengths: a message naming both inputs. Under TF Serving's loader and tf.saved_model.load."""
+    """Zero posts: empty outputs of the right dtypes and shapes ([0, K]); inputs of different row
+    counts: a message naming them. Both signatures, under TF Serving's loader and tf.saved_model.load."""
     empty, longer, shorter = load_both_ways_many(exported[2], "serving_default", [
         {"posts": [], "emotions": []}, {"posts": ["你好", "好"], "emotions": ["Sad"]},
         {"posts": ["你好"], "emotions": ["Sad", "Happy"]}])
@@ -82,7 +82,14 @@ def test_no_posts_and_mismatched_lengths(exported):
                                    "post_emotions": "string"}
     for both in (longer, shorter):
         for loader in ("session_error", "tf2_error"):
-            assert "inputs posts and emotions must have the same length" in both[loader], both
+            assert "inputs posts and emotions must have the same number of rows" in both[loader], both
+    empty, mismatched = load_both_ways_many(exported[2], "decode_ids", [
+        {"post": {"zeros": [0, 3]}, "post_len": {"zeros": [0]}, "emotion": {"zeros": [0]}},
+        {"post": [[5, 6, 0]], "post_len": [2, 2], "emotion": [1]}])
+    assert empty["session_shapes"] == {"ids": [0, 3, 0], "scores": [0, 3], "lengths": [0, 3]}
+    assert empty["tf2_dtypes"] == {"ids": "int32", "scores": "float32", "lengths": "int32"}
+    for loader in ("session_error", "tf2_error"):
+        assert "inputs post, post_len and emotion must have the same number of rows" in mismatched[loader]
 
 
 def test_saved_model_cli_run(exported):

@@ -85,6 +85,14 @@ def with_legacy_settings(saved):
     return {**LEGACY_MODEL_SETTINGS, **saved}
 
 
+def refuse_prep_folder(model_dir, flag="--model_dir"):
+    """InputError naming `flag` when `model_dir` is a data folder written by --mode=prep (its
+    prep_stats.json): a model folder of its own keeps prep's config.json and shards apart."""
+    if os.path.isfile(os.path.join(model_dir, "prep_stats.json")):
+        raise InputError(f"{flag}={model_dir}: is a data folder of --mode=prep, not a model folder; give it as "
+                         f"--data_dir and a folder of its own as {flag}")
+
+
 def read_saved(model_dir, flag="--model_dir"):
     """The dict of model_dir/config.json, read once per command (models/registry.py passes it on).
 
@@ -92,6 +100,7 @@ def read_saved(model_dir, flag="--model_dir"):
     """
     if not os.path.isdir(model_dir):
         raise InputError(f"{flag}={model_dir}: no such folder (train a model with --mode=train)")
+    refuse_prep_folder(model_dir, flag)
     path = os.path.join(model_dir, "config.json")
     if not os.path.exists(path):
         raise InputError(f"{flag}={model_dir}: no config.json (is this a trained model folder?)")

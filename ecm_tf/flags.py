@@ -143,6 +143,7 @@ flags.DEFINE_string("server_url", "http://localhost:8501/v1/models/ecm:predict",
                     "or gRPC grpc://HOST:8500/MODEL.")
 flags.DEFINE_enum("rest_format", "inputs", ["inputs", "instances"],
                   "REST predict body of --mode=client: columnar 'inputs' or row 'instances'.")
+flags.DEFINE_float("server_timeout", 60.0, "Seconds --mode=client waits for the server's answer.")
 
 # --- CERG and P&E2R (issue: CERG) ---------------------------------------------------------
 flags.DEFINE_integer("cerg_layers", 12, "Transformer blocks (paper: 12).")
@@ -212,7 +213,7 @@ BOUNDS = {
     "learning_rate": ("<0", None), "lr_decay": ("<0", 1), "lr_decay_window": (1, None), "clip_norm": ("<0", None),
     "max_steps": (0, None), "steps_per_checkpoint": (1, None), "steps_per_eval": (0, None),
     "keep_checkpoints": (1, None), "beam_size": (1, None), "top_k": (1, None), "max_decode_len": (0, None),
-    "min_decode_len": (1, None),
+    "min_decode_len": (1, None), "server_timeout": ("<0", None),
     "num_posts": (1, None), "auto_emotion_top_k": (1, 5), "eval_posts": (0, None), "cerg_layers": (1, None), "cerg_hidden": (1, None),
     "cerg_heads": (1, None), "cerg_max_chars": (1, None), "replace_rate": (0, 1), "replace_ramp_steps": (0, None),
     "retrieval_k": (0, None), "retrieval_weight": (0, None), "cerg_dropout": (0, "<1"),
@@ -288,3 +289,23 @@ def _precision_validator(values):
 
 
 flags.register_multi_flags_validator(["precision", "mode", "model"], _precision_validator)
+
+
+def _output_file_validator(value):
+    import os
+
+    if value and os.path.isdir(value):
+        raise flags.ValidationError(f"{value} is a folder; expected a file")
+    return True
+
+
+def _decode_lengths_validator(values):
+    low, high = values["min_decode_len"], values["max_decode_len"]
+    if high and low is not None and low > high:
+        raise flags.ValidationError(f"--min_decode_len={low} is more than --max_decode_len={high}; "
+                                    f"lower --min_decode_len or raise --max_decode_len")
+    return True
+
+
+flags.register_validator("output", _output_file_validator)
+flags.register_multi_flags_validator(["min_decode_len", "max_decode_len"], _decode_lengths_validator)

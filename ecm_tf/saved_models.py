@@ -20,14 +20,19 @@ writes the copies while the signatures read the originals, and the session path 
 that version folder (it must not exist yet); any other `export_dir` is the base folder, and the
 next free version number is written under it. The SavedModel is saved into a temporary folder
 beside its final name and renamed into place when complete; an existing export is never touched.
+One export at a time per base folder (a lock beside it, held while the SavedModel is written and
+its version chosen and renamed in: a second export is refused naming the first one's pid); each
+export first removes the temporary folders (`.N.xxxx.tmp`) that killed exports left in the base.
 Folders are 0755 and files 0644, so a serving process running as another user can read them.
 """
 
 import os
+import re
 import shutil
 import tempfile
 
 from ecm_tf import emotions as emotion_lib
+from ecm_tf import io_utils
 from ecm_tf.errors import InputError
 
 DIR_MODE, FILE_MODE = 0o755, 0o644
@@ -85,6 +90,23 @@ def emotion_ids(table, names, ids=None):
         return tf.identity(ids)
 
 
+def rows_or_empty(inputs, answer, empty):
+    """The outputs of a signature whose inputs hold one row per post: `answer()` for a request of one
+    row or more, `empty()` (the outputs with 0 rows, of the same dtypes) for a request of none.
+    inputs: {name: tensor}, rows on the first axis; inputs of different row counts fail the request
+    with a message naming them all."""
+    import tensorflow as tf
+
+    names = list(inputs)
+    rows = [tf.shape(inputs[n])[0] for n in names]
+    message = (f"inputs {', '.join(names[:-1])} and {names[-1]} must have the same number of rows "
+               f"(one per post)")
+    checks = [tf.debugging.assert_equal(rows[0], r, message=message) for r in rows[1:]]
+    with tf.control_dependencies(checks):
+        count = tf.identity(rows[0])
+    return tf.cond(count > 0, answer, empty)
+
+
 def version_dir(export_dir, flag="--export_dir"):
     """The version folder to write for `export_dir` (see the module docstring); InputError if taken."""
     export_dir = os.path.abspath(export_dir)
@@ -123,22 +145,43 @@ def write(module, export_dir, signatures, extra_files=None, flag="--export_dir")
     """
     import tensorflow as tf
 
-    target = version_dir(export_dir, flag)
-    parent = os.path.dirname(target)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=parent)
-    try:
-        tf.saved_model.save(module, tmp, signatures=signatures)
-        for name, writer in (extra_files or {}).items():
-            writer(os.path.join(tmp, name))
-        _set_modes(tmp)
-        if os.path.exists(target):  # another writer took the number meanwhile
-            raise InputError(f"{flag}={target}: written by another process meanwhile; nothing replaced")
-        os.rename(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp)
+    parent = check_writable(export_dir, flag)
+    with io_utils.folder_lock(parent, flag):
+        _remove_stale_temps(parent)
+        target = version_dir(export_dir, flag)  # chosen again under the lock
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=parent)
+        try:
+            tf.saved_model.save(module, tmp, signatures=signatures)
+            for name, writer in (extra_files or {}).items():
+                writer(os.path.join(tmp, name))
+            _set_modes(tmp)
+            io_utils.fault_point("export_before_rename")
+            if os.path.exists(target):  # written by something that took no lock
+                raise InputError(f"{flag}={target}: written by another process meanwhile; nothing replaced")
+            os.rename(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                shutil.rmtree(tmp)
     return target
+
+
+_TEMP_RE = re.compile(r"^\.\d+\..+\.tmp$")
+
+
+def _remove_stale_temps(base):
+    """Removes the `.N.xxxx.tmp` folders of killed exports from `base` (called holding its lock)."""
+    if os.path.isdir(base):
+        for name in os.listdir(base):
+            if _TEMP_RE.match(name) and os.path.isdir(os.path.join(base, name)):
+                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+
+
+def check_writable(export_dir, flag="--export_dir"):
+    """Checks `export_dir` before any work (version folder free, base writable); returns the base."""
+    base = os.path.dirname(version_dir(export_dir, flag))
+    io_utils.check_output_folder(base, flag)
+    return base
 
 
 def latest_version(base):

@@ -85,8 +85,26 @@ class _FirstTensorflowImport(importlib.abc.MetaPathFinder):
         return spec
 
 
+def _matplotlib_config():
+    """Keras imports matplotlib, which warns on every run of a user whose home is not writable (a
+    service account): its settings folder then goes to this user's cache folder instead."""
+    if "MPLCONFIGDIR" in os.environ:
+        return
+    from ecm_tf import io_utils
+
+    config = os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"),
+                          "matplotlib")
+    existing = io_utils.nearest_existing(config)
+    if os.path.isdir(existing) and os.access(existing, os.W_OK | os.X_OK):
+        return
+    folder = io_utils.user_cache_dir("matplotlib")
+    if folder:
+        os.environ["MPLCONFIGDIR"] = folder
+
+
 def install():
     """Makes the first import of TensorFlow in this process quiet (no-op if it already happened)."""
+    _matplotlib_config()
     if "tensorflow" in sys.modules or os.environ.get("ECM_TF_SHOW_STARTUP") == "1":
         return
     if not any(isinstance(f, _FirstTensorflowImport) for f in sys.meta_path):

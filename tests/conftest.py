@@ -95,3 +95,57 @@ def assert_loaders_agree(both, atol=1e-5):
             np.testing.assert_allclose(session[k], tf2[k], atol=atol, err_msg=k)
         else:
             assert session[k] == tf2[k], k
+
+
+# As _BOTH_LOADERS, for several requests in one process: argv[3] is a JSON list of input dicts (a value
+# {"zeros": shape} is an empty array of that shape); prints one JSON line per request,
+# {"session": ..., "tf2": ...} or the loaders' error messages.
+_BOTH_LOADERS_MANY = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+path, signature, requests = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+def plain(outputs):
+    return {k: np.char.decode(v.astype(bytes), "utf-8").tolist() if v.dtype.kind in "SO" else v.tolist()
+            for k, v in outputs.items()}
+graph = tf.Graph()
+session = tf.compat.v1.Session(graph=graph)
+with graph.as_default():
+    meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], path)
+sig = meta.signature_def[signature]
+fn = tf.saved_model.load(path).signatures[signature]
+def array(v, dtype):
+    if isinstance(v, dict):  # {"zeros": shape}: an empty array of that shape
+        return np.zeros(v["zeros"], dtype=object if dtype == tf.string else dtype.as_numpy_dtype)
+    return np.asarray(v, dtype=object if dtype == tf.string else None)
+for inputs in requests:
+    out, names = {}, sorted(sig.outputs)
+    try:
+        feeds = {sig.inputs[k].name: array(v, tf.as_dtype(sig.inputs[k].dtype)) for k, v in inputs.items()}
+        values = session.run([sig.outputs[k].name for k in names], feed_dict=feeds)
+        out["session"] = plain(dict(zip(names, values)))
+        out["session_shapes"] = {k: list(np.shape(v)) for k, v in zip(names, values)}
+    except tf.errors.OpError as e:
+        out["session_error"] = e.message[:2000]
+    try:
+        spec = fn.structured_input_signature[1]
+        result = fn(**{k: tf.constant(array(v, spec[k].dtype), dtype=spec[k].dtype) for k, v in inputs.items()})
+        out["tf2"] = plain({k: v.numpy() for k, v in result.items()})
+        out["tf2_dtypes"] = {k: v.dtype.name for k, v in result.items()}
+    except (tf.errors.OpError, ValueError) as e:
+        out["tf2_error"] = str(e)[:2000]
+    print(json.dumps(out, ensure_ascii=False), flush=True)
+"""
+
+
+def load_both_ways_many(export_dir, signature, requests, timeout=300):
+    """[load_both_ways(export_dir, signature, inputs) for inputs in requests], from one fresh process;
+    with "session_shapes" and "tf2_dtypes" beside the outputs."""
+    import json
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-c", _BOTH_LOADERS_MANY, str(export_dir), signature,
+                           json.dumps(requests, ensure_ascii=False)],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]

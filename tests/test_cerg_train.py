@@ -18,7 +18,7 @@ from ecm_tf.models.cerg import serving_module
 from ecm_tf.models.cerg import trainer as cerg_trainer
 from ecm_tf.models.cerg.predictor import CergPredictor
 from ecm_tf.errors import InputError
-from conftest import assert_loaders_agree, load_both_ways, run_cli
+from conftest import assert_loaders_agree, load_both_ways, load_both_ways_many, run_cli
 
 PAIRS = [("今天天气真好", "是啊出去玩吧", 1), ("我好难过", "别难过了抱抱", 2), ("气死我了", "谁惹你生气了", 4),
          ("好开心啊", "哈哈恭喜你", 5), ("这个菜真难吃", "那就别吃了", 3), ("晚上吃什么", "吃火锅吧", 0)]
@@ -99,6 +99,25 @@ def test_bad_inputs_are_input_errors(trained, tmp_path):
         predictor.respond(["  "], ["Sad"])
     with pytest.raises(InputError, match="no config.json"):
         CergPredictor.load(str(tmp_path))
+
+
+def test_saved_model_no_posts_and_mismatched_lengths(trained, tmp_path):
+    cfg, _, _ = trained
+    path = serving_module.export(cfg.model_dir, str(tmp_path / "export"))
+    k = CergPredictor.load(cfg.model_dir).beam_size
+    empty, mismatched = load_both_ways_many(path, "serving_default", [
+        {"posts": [], "emotions": []}, {"posts": ["我好难过"], "emotions": ["Sad", "Happy"]}])
+    assert empty["session"] == empty["tf2"] == {"responses": [], "scores": []}
+    assert empty["session_shapes"] == {"responses": [0, k], "scores": [0, k]}
+    assert empty["tf2_dtypes"] == {"responses": "string", "scores": "float32"}
+    assert "inputs posts and emotions must have the same number of rows" in mismatched["session_error"]
+    assert "inputs posts and emotions must have the same number of rows" in mismatched["tf2_error"]
+    empty, mismatched = load_both_ways_many(path, "decode_ids", [
+        {"emotion": {"zeros": [0]}, "post": {"zeros": [0, cfg.cerg_max_chars]}},
+        {"emotion": [1, 2], "post": {"zeros": [1, cfg.cerg_max_chars]}}])
+    assert empty["session_shapes"] == {"ids": [0, k, cfg.cerg_max_chars + 1], "scores": [0, k], "lengths": [0, k]}
+    assert empty["tf2_dtypes"] == {"ids": "int32", "scores": "float32", "lengths": "int32"}
+    assert "inputs emotion and post must have the same number of rows" in mismatched["session_error"]
 
 
 def test_saved_model_export_matches_the_predictor(trained, tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import assert_loaders_agree, load_both_ways
+from conftest import assert_loaders_agree, load_both_ways, load_both_ways_many
 
 from ecm_tf import flags as ecm_flags
 from ecm_tf import emotions as E
@@ -91,6 +91,13 @@ def test_saved_model_runs_under_the_session_loader(exported, trained):
                           {"ids": [row + [0] * (width - len(row)) for row in ids]})
     assert_loaders_agree(both)
     assert both["session"]["label"] == keras_labels
+
+
+def test_saved_model_answers_zero_sentences(exported):
+    folder, _ = exported
+    (both,) = load_both_ways_many(folder / "saved_model" / "1", "serving_default", [{"ids": {"zeros": [0, 4]}}])
+    assert both["session"] == both["tf2"] == {"label": [], "logits": [], "probabilities": []}
+    assert both["session_shapes"] == {"label": [0], "logits": [0, 6], "probabilities": [0, 6]}
 
 
 def test_retraining_adds_a_version(exported, trained, tmp_path):

@@ -54,6 +54,8 @@ def files_under(folder):
     ("--beam_size=0", "flag --beam_size=0: must be >= 1"),
     ("--max_steps=-1", "flag --max_steps=-1: must be >= 0"),
     ("--nonsense=1", "nonsense"),
+    ("--output=.", "flag --output=.: . is a folder; expected a file"),
+    ("--server_timeout=0", "flag --server_timeout=0.0: must be > 0"),
 ])
 def test_bad_flags(tmp_path, flag, fragment):
     proc = cli("--mode=train", f"--data_dir={FIXTURE}", f"--model_dir={tmp_path / 'm'}", flag, cwd=tmp_path)

@@ -78,8 +78,7 @@ def test_decode_bad_input_raises_input_error(model_dir, tmp_path):
     posts = tmp_path / "posts.txt"
     posts.write_text("你好\nhttp://t.cn/abc\n", encoding="utf-8")
     cfg = ecm_flags.defaults().replace(model_dir=str(model_dir), input=str(posts), emotion="Sad")
-    with pytest.raises(InputError, match=r"posts\.txt:2: empty post"):
-        decode_lib.run(cfg)
+    decode_lib.run(cfg)  # the URL-only post gets an empty response and a warning; the run goes on
     with pytest.raises(InputError, match="unknown emotion"):
         decode_lib.run(cfg.replace(emotion="Bored"))
     with pytest.raises(InputError, match="no such folder"):

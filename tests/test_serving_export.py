@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, assert_loaders_agree, load_both_ways
+from conftest import REPO, assert_loaders_agree, load_both_ways, load_both_ways_many
 from ecm_tf.models.ecm import serving_module
 from ecm_tf.models.ecm import family as ecm_family
 from ecm_tf import flags as ecm_flags
@@ -68,6 +68,28 @@ def test_unknown_emotion_is_refused_by_both_loaders(exported):
     assert "empty post" in both["session_error"] and "empty post" in both["tf2_error"]
     both = load_both_ways(exported[2], "serving_default", {"posts": ["你好"], "emotions": ["auto"]})
     assert "unknown emotion" in both["session_error"]  # this export was made without the auto table
+
+
+def test_no_posts_and_mismatched_lengths(exported):
+    """Zero posts: empty outputs of the right dtypes and shapes ([0, K]); inputs of different row
+    counts: a message naming them. Both signatures, under TF Serving's loader and tf.saved_model.load."""
+    empty, longer, shorter = load_both_ways_many(exported[2], "serving_default", [
+        {"posts": [], "emotions": []}, {"posts": ["你好", "好"], "emotions": ["Sad"]},
+        {"posts": ["你好"], "emotions": ["Sad", "Happy"]}])
+    assert empty["session"] == empty["tf2"] == {"responses": [], "scores": [], "emotions": [], "post_emotions": []}
+    assert empty["session_shapes"] == {"responses": [0, 3], "scores": [0, 3], "emotions": [0], "post_emotions": [0]}
+    assert empty["tf2_dtypes"] == {"responses": "string", "scores": "float32", "emotions": "string",
+                                   "post_emotions": "string"}
+    for both in (longer, shorter):
+        for loader in ("session_error", "tf2_error"):
+            assert "inputs posts and emotions must have the same number of rows" in both[loader], both
+    empty, mismatched = load_both_ways_many(exported[2], "decode_ids", [
+        {"post": {"zeros": [0, 3]}, "post_len": {"zeros": [0]}, "emotion": {"zeros": [0]}},
+        {"post": [[5, 6, 0]], "post_len": [2, 2], "emotion": [1]}])
+    assert empty["session_shapes"] == {"ids": [0, 3, 0], "scores": [0, 3], "lengths": [0, 3]}
+    assert empty["tf2_dtypes"] == {"ids": "int32", "scores": "float32", "lengths": "int32"}
+    for loader in ("session_error", "tf2_error"):
+        assert "inputs post, post_len and emotion must have the same number of rows" in mismatched[loader]
 
 
 def test_saved_model_cli_run(exported):

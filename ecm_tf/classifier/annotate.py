@@ -8,6 +8,7 @@ import collections
 import time
 
 from ecm_tf import emotions
+from ecm_tf import io_utils
 from ecm_tf.classifier.predictor import load_classifier
 from ecm_tf.data import readers
 from ecm_tf.data import text as text_lib
@@ -27,6 +28,7 @@ def annotate(pairs, classifier):
 def run(cfg):
     if not cfg.input or not cfg.output:
         raise InputError("--mode=annotate needs --input=CORPUS[,CORPUS...] and --output=FILE")
+    io_utils.check_output_file(cfg.output, "--output")  # before the classifying
     classifier = load_classifier(cfg.model_dir)
     pairs = readers.read_corpora(cfg.input, cfg.input_format, **readers.options(cfg))
     start = time.time()

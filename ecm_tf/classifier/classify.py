@@ -11,6 +11,7 @@ from ecm_tf.errors import InputError
 def run(cfg):
     if not cfg.input or not cfg.output:
         raise InputError("--mode=classify needs --input=FILE (one sentence a line) and --output=FILE")
+    io_utils.check_output_file(cfg.output, "--output")  # before the classifying
     classifier = load_classifier(cfg.model_dir)
     lines = io_utils.read_lines(cfg.input)
     start = time.time()

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ecm_tf import emotions
 from ecm_tf.data import nlpcc_xml
 from ecm_tf.data import text as text_lib
 from ecm_tf.errors import InputError
@@ -21,6 +22,10 @@ def read_labelled(paths):
     out = []
     for path in paths:
         out.extend(nlpcc_xml.read_nlpcc_xml(path))
+    if out and len({eid for _, eid in out}) < 2:
+        only = emotions.NAMES[out[0][1]]
+        raise InputError(f"--input={','.join(paths)}: every sentence is {only} (no emotion-1-type labels of "
+                         f"another class): a classifier needs labelled sentences of several emotions")
     return out
 
 

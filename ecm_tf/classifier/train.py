@@ -107,6 +107,13 @@ def export(model, vocab, folder):
 
 
 def run(cfg):
+    """--mode=train_classifier into --model_dir: checked writable first, one writer at a time."""
+    io_utils.check_output_folder(cfg.model_dir, "--model_dir")
+    with io_utils.folder_lock(cfg.model_dir, "--model_dir"):
+        _train(cfg)
+
+
+def _train(cfg):
     start = time.time()
     sentences = data_lib.read_labelled(cfg.input)
     _log(f"read {len(sentences)} labelled sentences from {cfg.input}; segmenting")

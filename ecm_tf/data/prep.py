@@ -2,8 +2,12 @@
 
 Writes into --output_dir: sharded train/dev(/test) TFRecords, vocab.post.txt, vocab.response.txt,
 ememory.npy, ememory.json, prep_stats.json and config.json (schema: tfrecords/README.md). Every
-input is read and checked before anything is written, and every file is written atomically, so a
-bad input leaves no output. The last line printed is `kept N pairs, dropped M`.
+input is read and checked before anything is written; the files are written into a fresh hidden
+folder beside --output_dir, which then takes the place of --output_dir in one rename: a bad input
+or a killed run leaves the earlier folder as it was, and a re-prep never leaves a file of an
+earlier run (its shards were encoded with another vocabulary). A folder that is not a prep folder
+(a model folder, or any folder without prep_stats.json) is refused rather than replaced.
+The last line printed is `kept N pairs, dropped M`.
 
 Dev data: --dev_input (the built-in corpus, used when --input is empty, brings its own dev split),
 else a deterministic --dev_fraction of the posts (all responses of a post
@@ -201,6 +205,20 @@ def _emotion_counts(records):
     return {emotions.emotion_name(e): c[e] for e in range(emotions.NUM_EMOTIONS)}
 
 
+def check_output_dir(out_dir):
+    """InputError naming --output_dir unless prep may write (and replace) `out_dir`."""
+    if not out_dir:
+        raise InputError("--output_dir: empty")
+    io_utils.check_output_folder(out_dir, "--output_dir")
+    names = [n for n in os.listdir(out_dir) if not n.startswith(".")] if os.path.isdir(out_dir) else []
+    if "checkpoint" in names or any(n.startswith("ckpt-") for n in names):
+        raise InputError(f"--output_dir={out_dir}: holds a trained model (checkpoints); prep replaces its "
+                         f"folder whole, so give a folder of its own")
+    if names and STATS_FILE not in names:
+        raise InputError(f"--output_dir={out_dir}: not a prep folder (no {STATS_FILE}); prep replaces its "
+                         f"folder whole, so give a new folder or an earlier prep's")
+
+
 def prepare(cfg, labeller=None):
     """Runs the whole preparation into cfg.output_dir and returns the stats dict (also saved).
 
@@ -208,9 +226,7 @@ def prepare(cfg, labeller=None):
     (classifier/labeller.py; the command line passes the one of --label_source).
     """
     start = time.time()
-    out_dir = cfg.output_dir
-    if not out_dir:
-        raise InputError("--output_dir: empty")
+    check_output_dir(cfg.output_dir)
     if cfg.vocab_dir:
         vocab_lib.load_pair(cfg.vocab_dir)
     if cfg.input:
@@ -240,10 +256,20 @@ def prepare(cfg, labeller=None):
 
     post_vocab, resp_vocab, mask, empty = _vocabularies(cfg, records["train"])
 
-    from ecm_tf.data import tfrecords  # TensorFlow is imported only once the inputs are known good.
-
     random.Random(cfg.seed).shuffle(records["train"])  # shards mix all posts
-    os.makedirs(out_dir, exist_ok=True)
+    with io_utils.atomic_folder(cfg.output_dir, "--output_dir") as out_dir:
+        stats = _write(cfg, out_dir, records, split_dropped, dropped, labels, post_vocab, resp_vocab, mask, empty)
+        stats["seconds"] = round(time.time() - start, 2)
+        io_utils.write_json(os.path.join(out_dir, STATS_FILE), stats)
+        io_utils.fault_point("prep_before_swap")
+    return stats
+
+
+def _write(cfg, out_dir, records, split_dropped, dropped, labels, post_vocab, resp_vocab, mask, empty):
+    """Writes the shards, vocabularies, ememory, interaction table and config.json into `out_dir`;
+    returns the stats (prep_stats.json, written last by the caller)."""
+    from ecm_tf.data import tfrecords  # imported only once the inputs are known good
+
     splits, mask_rows = {}, mask.tolist()
     for split in [s for s in tfrecords.SPLITS if s in records]:
         serialized = [tfrecords.encode(_example(r, post_vocab, resp_vocab, mask_rows)) for r in records[split]]
@@ -252,6 +278,7 @@ def prepare(cfg, labeller=None):
                          "emotions": _emotion_counts(records[split]),
                          "files": [os.path.basename(f) for f in files]}
         _progress(f"wrote {len(serialized)} {split} examples in {len(files)} shard(s)")
+        io_utils.fault_point("prep_shards")
     post_vocab.save(os.path.join(out_dir, vocab_lib.POST_FILE))
     resp_vocab.save(os.path.join(out_dir, vocab_lib.RESPONSE_FILE))
     ememory.save(out_dir, mask, resp_vocab)
@@ -268,18 +295,16 @@ def prepare(cfg, labeller=None):
         "empty_ememory_classes": [emotions.emotion_name(e) for e in empty],
         "input": cfg.input or builtin.SOURCE,
         "token_level": cfg.token_level,
-        "seconds": round(time.time() - start, 2),
     }
-    io_utils.write_json(os.path.join(out_dir, STATS_FILE), stats)
     interaction.save(out_dir, [(r["post_emotion"], r["emotion"]) for r in records["train"]])
     cfg.save(out_dir)
     return stats
 
 
 def run(cfg, labeller=None):
-    if not cfg.output_dir:
-        raise InputError("--output_dir: empty")
+    check_output_dir(cfg.output_dir)
     with io_utils.folder_lock(cfg.output_dir, "--output_dir"):
+        io_utils.remove_stale_temps(cfg.output_dir)  # of a killed earlier prep
         stats = prepare(cfg, labeller)
     print(f"prep: wrote {cfg.output_dir} in {stats['seconds']} s", file=sys.stderr, flush=True)
     print(f"kept {stats['kept']} pairs, dropped {sum(stats['dropped'].values())}", flush=True)

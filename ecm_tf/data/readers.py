@@ -102,14 +102,33 @@ def looks_char_split(lines, sample=200):
     return bool(tokens) and sum(len(t) == 1 for t in tokens) / len(tokens) > 0.9
 
 
+# Column names a header line of a TSV corpus may use (compared lower-cased); docs/data.md.
+HEADER_WORDS = frozenset({
+    "post", "posts", "response", "responses", "emotion", "emotions", "label", "labels", "query", "reply",
+    "question", "answer", "context", "source", "target", "src", "tgt", "text", "utterance", "category",
+    "帖子", "微博", "回复", "情感", "情绪", "标签", "类别", "问题", "回答", "上文", "下文"})
+
+
+def is_header(line):
+    """True for a TSV header line: every column a column name such as post, response, emotion."""
+    cols = [c.replace(" ", "").lower() for c in line.split("\t")]  # LCCC-style "p o s t" too
+    return len(cols) in (2, 3) and all(c in HEADER_WORDS for c in cols)
+
+
 def read_tsv(path, char_split=None):
-    """`post<TAB>response[<TAB>emotion]` lines; char_split (None = detect) re-joins LCCC text."""
+    """`post<TAB>response[<TAB>emotion]` lines; char_split (None = detect) re-joins LCCC text. A first
+    line whose columns are all column names (post, response, emotion, ...: HEADER_WORDS) is a header
+    and is skipped."""
     lines = io_utils.read_lines(path)
     if char_split is None:
         char_split = looks_char_split(lines)
-    pairs = []
+    pairs, header = [], None
+    first = next((i for i, line in enumerate(lines, 1) if line.strip()), None)
     for i, line in enumerate(lines, 1):
         if not line.strip():
+            continue
+        if i == first and is_header(line):
+            header = i
             continue
         where = at(path, line=i)
         cols = line.split("\t")
@@ -125,7 +144,7 @@ def read_tsv(path, char_split=None):
         eid = emotions.emotion_id(cols[2], where) if len(cols) == 3 else None
         pairs.append(Pair(post, resp, eid, None, where))
     if not pairs:
-        raise InputError(f"{path}: no pairs")
+        raise InputError(f"{path}: no pairs" + (f" (line {header} is a header)" if header else ""))
     return pairs
 
 

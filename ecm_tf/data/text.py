@@ -10,6 +10,8 @@
 import logging
 import re
 
+from ecm_tf import io_utils
+
 _URL_RE = re.compile(r"(?:https?://|www\.)[\w\-./?%&=#:~+@]*", re.IGNORECASE)
 _MENTION_RE = re.compile(r"@[\w\-\u4e00-\u9fff]+[:：]?")
 _REPEAT_RE = re.compile(r"(.)\1{3,}")
@@ -25,7 +27,12 @@ def _get_jieba():
     if _jieba is None:
         import jieba
 
-        jieba.setLogLevel(logging.WARNING)
+        # jieba logs a failed cache write as an error with its traceback; the run goes on without
+        # the cache, so it is kept quiet.
+        jieba.setLogLevel(logging.CRITICAL)
+        # jieba's own cache, /tmp/jieba.cache, may belong to another user (mode 0600): jieba could then
+        # neither read nor replace it, and printed two tracebacks on every run.
+        jieba.dt.tmp_dir = io_utils.user_cache_dir()
         jieba.initialize()
         _jieba = jieba
     return _jieba

@@ -16,6 +16,7 @@ import struct
 import numpy as np
 
 from ecm_tf import io_utils
+from ecm_tf.errors import InputError
 
 SPLITS = ("train", "dev", "test")
 INT_FEATURES = ("post", "response", "emotion", "post_emotion", "emotion_word")
@@ -120,8 +121,23 @@ def shard_name(split, index, count):
 
 
 def split_files(data_dir, split):
-    """The shard files of one split, sorted."""
-    return sorted(glob.glob(os.path.join(data_dir, f"{split}-*-of-*.tfrecord")))
+    """The shard files of one split, sorted. When the folder's prep_stats.json lists the shards prep
+    wrote (it does since it is written last, as the folder's manifest), the files found must be
+    exactly those: a shard it does not list was encoded with another vocabulary (an earlier prep's),
+    so InputError naming --data_dir."""
+    found = sorted(glob.glob(os.path.join(glob.escape(data_dir), f"{split}-*-of-*.tfrecord")))
+    stats_path = os.path.join(data_dir, "prep_stats.json")
+    if os.path.isfile(stats_path):
+        splits = io_utils.read_json(stats_path).get("splits")
+        if isinstance(splits, dict):
+            listed = set((splits.get(split) or {}).get("files") or [])
+            names = {os.path.basename(f) for f in found}
+            if names != listed:
+                odd = sorted(names - listed) or sorted(listed - names)
+                what = "not written by the prep of its vocabulary" if names - listed else "missing"
+                raise InputError(f"--data_dir={data_dir}: {', '.join(odd)} {what} (prep_stats.json lists "
+                                 f"the {split} shards of that prep); run --mode=prep into a new folder")
+    return found
 
 
 def write_split(data_dir, split, serialized, num_shards):

@@ -7,6 +7,8 @@
 corpus file is read for its posts when --input_format names its format (ecm, pairs, tsv, lccc, ...).
 --emotion: names or ids, `all` (Like..Happy), or `auto` (the response emotion chosen from the
 post's, classifier/auto_emotion.py; the record then names the detected post emotion).
+A post the model cannot read (empty once URLs and @mentions are removed) gets a warning on stderr
+and an empty response (its record says why under "skipped"); the other posts are decoded.
 Each output line (--decode_format=jsonl, the default; tsv: post<TAB>emotion<TAB>response) is the family's record (models/family.py): {"post", "emotion", "response", ...}
 with the ranked candidates (ECM: "score" and "responses" [{"response", "score"}], the top_k
 best first; CERG / P&E2R: "candidates" and the BM25 "retrieved" responses). ECM's beam search
@@ -83,16 +85,29 @@ def _progress(done, total):
 def decode(cfg, posts, family, saved, predictor=None):
     """(records in input order, posts x emotions note) for [(where, text)] `posts`."""
     settings = family.model_settings(cfg, saved)
-    prepared = [family.prepare_post(settings, text, where) for where, text in posts]
+    prepared, skipped = [], {}
+    for i, (where, text) in enumerate(posts):
+        try:
+            prepared.append(family.prepare_post(settings, text, where))
+        except InputError as e:  # e.g. a post that is only a URL: the others go on
+            sys.stderr.write(f"warning: {e}; answered with an empty response\n")
+            prepared.append(None)
+            skipped[i] = str(e).rpartition(": ")[2]
     predictor = predictor or family.load(cfg, cfg.model_dir, saved)
     plan = plan_emotions(cfg, [text for _, text in posts], predictor.data_dir)
     jobs = [(i, e, extra) for i, row in enumerate(plan) for e, extra in row]
     per_post = "auto" if is_auto(cfg.emotion) else len(plan[0])
     print(f"decode: {len(posts)} posts x {per_post} emotions, {predictor.search}", file=sys.stderr, flush=True)
-    records = predictor.predict([prepared[i] for i, _, _ in jobs], [e for _, e, _ in jobs],
-                                progress=_progress if cfg.output else None)
+    todo = [job for job in jobs if job[0] not in skipped]
+    records = iter(predictor.predict([prepared[i] for i, _, _ in todo], [e for _, e, _ in todo],
+                                     progress=_progress if cfg.output else None) if todo else [])
     out = []
-    for (_, _, extra), r in zip(jobs, records):
+    for i, e, extra in jobs:
+        if i in skipped:
+            out.append({"post": posts[i][1], "emotion": emotions.NAMES[e], **extra, "response": "",
+                        "skipped": skipped[i]})
+            continue
+        r = next(records)
         head = {"post": r["post"], "emotion": r["emotion"], **extra}
         out.append({**head, **{k: v for k, v in r.items() if k not in head}})
     return out, per_post
@@ -101,6 +116,8 @@ def decode(cfg, posts, family, saved, predictor=None):
 def run(cfg):
     if not is_auto(cfg.emotion):
         emotion_list(cfg.emotion)  # a bad --emotion fails before anything is read or loaded
+    if cfg.output:  # a folder or an unwritable place fails now, not after the decoding
+        io_utils.check_output_file(cfg.output, "--output")
     posts = read_posts(cfg.input, cfg.input_format, readers.options(cfg))
     family, saved = registry.open(cfg.model_dir)
     records, per_post = decode(cfg, posts, family, saved)

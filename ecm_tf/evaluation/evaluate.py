@@ -134,6 +134,9 @@ def markdown(report):
 
 def run(cfg):
     family, saved = registry.open(cfg.model_dir)
+    io_utils.check_output_folder(cfg.model_dir, "--model_dir")  # now, not after the decoding
+    for name in ("eval.json", "eval.md"):
+        io_utils.check_output_file(os.path.join(cfg.model_dir, name))
     predictor = family.load(cfg, cfg.model_dir, saved)
     data_dir = predictor.data_dir
     split = pick_split(data_dir)

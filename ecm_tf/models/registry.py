@@ -7,6 +7,7 @@ Stage modules look families up here and never switch on a family name.
 """
 
 from ecm_tf import config
+from ecm_tf import io_utils
 from ecm_tf.errors import InputError
 
 NAMES = ("ecm", "cerg", "pe2r")
@@ -37,4 +38,7 @@ def open(model_dir, flag="--model_dir"):  # noqa: A001 (the registry's verb)
 
 def train(cfg):
     """--mode=train: the trainer of the --model family (resumes from --model_dir)."""
-    get(cfg.model).train(cfg)
+    family = get(cfg.model)
+    io_utils.check_output_folder(cfg.model_dir, "--model_dir")
+    config.refuse_prep_folder(cfg.model_dir, "--model_dir")
+    family.train(cfg)

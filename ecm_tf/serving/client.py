@@ -15,7 +15,9 @@ all posts x emotions, to the `serving_default` signature:
   -> {"predictions": [{"responses": [...], "scores": [...]}, ...]};
 - gRPC (`grpc://HOST:PORT/MODEL`): tensorflow.serving.PredictionService/Predict with the same
   named string tensors, replies read with tf.make_ndarray.
-The best response and its score are printed per post and emotion.
+The best response and its score are printed per post and emotion. The client waits
+--server_timeout seconds for an answer ("no answer within N s", apart from "cannot reach the
+server" when nothing listens), and a reply of the wrong shape is one line naming the field.
 """
 
 import json
@@ -68,9 +70,26 @@ def parse_reply(reply, rows, where):
     else:
         raise InputError(f"{where}: reply has no outputs.responses or predictions[].responses "
                          f"({json.dumps(reply, ensure_ascii=False)[:200]})")
+    field = "outputs" if "outputs" in reply else "predictions[]"
+    _check_rows(responses, f"{where}: reply field {field}.responses", lambda v: isinstance(v, str), "strings")
     if len(responses) != rows:
         raise InputError(f"{where}: {len(responses)} responses for {rows} requests")
+    if scores is not None:
+        _check_rows(scores, f"{where}: reply field {field}.scores",
+                    lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)), "numbers")
+        if [len(s) for s in scores] != [len(r) for r in responses]:
+            raise InputError(f"{where}: reply field {field}.scores does not match the shape of {field}.responses")
     return responses, scores or [[None] * len(r) for r in responses]
+
+
+def _check_rows(rows, where, ok, what):
+    """InputError naming the reply field unless `rows` is a list of lists of `what`."""
+    if not isinstance(rows, list):
+        raise InputError(f"{where}: expected a list of lists of {what}, got {type(rows).__name__}")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or not all(ok(v) for v in row):
+            got = json.dumps(row, ensure_ascii=False)[:80]
+            raise InputError(f"{where}[{i}]: expected a list of {what}, got {got}")
 
 
 def predict_rest(server_url, body, timeout=60.0):
@@ -84,6 +103,9 @@ def predict_rest(server_url, body, timeout=60.0):
         detail = e.read().decode("utf-8", "replace").strip().replace("\n", " ")[:200]
         raise InputError(f"--server_url={server_url}: HTTP {e.code} {detail}") from None
     except (urllib.error.URLError, OSError) as e:
+        if isinstance(e, TimeoutError) or isinstance(getattr(e, "reason", None), TimeoutError):
+            raise InputError(f"--server_url={server_url}: no answer within {timeout:g} s "
+                             f"(--server_timeout={timeout:g}); the server is up but slow or stuck") from None
         raise InputError(f"--server_url={server_url}: cannot reach the server ({getattr(e, 'reason', e)})") from None
     except ValueError:
         raise InputError(f"--server_url={server_url}: the reply is not JSON") from None
@@ -116,6 +138,9 @@ def predict_grpc(server_url, posts, names, timeout=60.0):
         try:
             reply = prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(request, timeout=timeout)
         except grpc.RpcError as e:
+            if e.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise InputError(f"--server_url={server_url}: no answer within {timeout:g} s "
+                                 f"(--server_timeout={timeout:g})") from None
             detail = (e.details() or "").splitlines()[0][:200] if e.details() else ""
             raise InputError(f"--server_url={server_url}: gRPC {e.code().name} {detail}".rstrip()) from None
     if "responses" not in reply.outputs:
@@ -125,15 +150,16 @@ def predict_grpc(server_url, posts, names, timeout=60.0):
     return responses, scores or [[None] * len(r) for r in responses]
 
 
-def predict(server_url, posts, names, rest_format="inputs"):
-    """(responses, scores) for the rows, over gRPC (grpc://) or REST (http://, https://)."""
+def predict(server_url, posts, names, rest_format="inputs", timeout=60.0):
+    """(responses, scores) for the rows, over gRPC (grpc://) or REST (http://, https://); `timeout`:
+    seconds to wait for the answer."""
     scheme = urllib.parse.urlparse(server_url).scheme
     if scheme == "grpc":
-        return predict_grpc(server_url, posts, names)
+        return predict_grpc(server_url, posts, names, timeout)
     if scheme not in ("http", "https"):
         raise InputError(f"--server_url={server_url}: expected http(s)://HOST:PORT/v1/models/MODEL:predict "
                          f"(REST) or grpc://HOST:PORT/MODEL")
-    reply = predict_rest(server_url, build_request(posts, names, rest_format))
+    reply = predict_rest(server_url, build_request(posts, names, rest_format), timeout)
     return parse_reply(reply, len(posts), f"--server_url={server_url}")
 
 
@@ -143,7 +169,7 @@ def run(cfg):
     if not posts:
         raise InputError(f"--input={cfg.input or '-'}: no posts (one post per line)")
     segmented, names = request_rows(posts, emotion_ids, cfg.token_level)
-    responses, scores = predict(cfg.server_url, segmented, names, cfg.rest_format)
+    responses, scores = predict(cfg.server_url, segmented, names, cfg.rest_format, cfg.server_timeout)
     row = 0
     for post in posts:
         print(f"post: {post}")

@@ -17,7 +17,7 @@ def run(cfg):
     if not cfg.export_dir:
         raise InputError("--export_dir: the SavedModel folder to write (e.g. runs/builtin/export, "
                          "whose next version folder is written, or runs/builtin/export/1)")
-    saved_models.version_dir(cfg.export_dir)  # refuse a taken version folder before loading anything
+    saved_models.check_writable(cfg.export_dir)  # a taken version folder or an unwritable base: before loading
     family, saved = registry.open(cfg.model_dir)
     predictor = family.load(cfg, cfg.model_dir, saved)
     path, note = family.export(predictor, cfg, cfg.export_dir)

@@ -27,6 +27,7 @@ import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
 from ecm_tf import checkpoints
+from ecm_tf import io_utils
 from ecm_tf.errors import InputError
 from ecm_tf.training.eta import StepClock
 from ecm_tf.training.plateau import PlateauDecay
@@ -286,14 +287,16 @@ def scalar(name, value):
 
 def run(task, cfg):
     """Trains `task` to cfg.max_steps in cfg.model_dir (resuming from its newest intact checkpoint);
-    returns the Trainer. A refused start leaves no model_dir behind when it created it."""
-    created = not os.path.exists(cfg.model_dir)
-    try:
-        return _run(task, cfg)
-    except BaseException:
-        if created and os.path.isdir(cfg.model_dir) and tf.train.latest_checkpoint(cfg.model_dir) is None:
-            shutil.rmtree(cfg.model_dir, ignore_errors=True)
-        raise
+    returns the Trainer. A refused start leaves no model_dir behind when it created it. One writer per
+    folder: a second run on the same folder is refused at once, naming the holder's pid."""
+    with io_utils.folder_lock(write_dir(make_strategy(cfg.strategy), cfg.model_dir), "--model_dir"):
+        created = not os.path.exists(cfg.model_dir)
+        try:
+            return _run(task, cfg)
+        except BaseException:
+            if created and os.path.isdir(cfg.model_dir) and tf.train.latest_checkpoint(cfg.model_dir) is None:
+                shutil.rmtree(cfg.model_dir, ignore_errors=True)
+            raise
 
 
 def _resume(trainer, cfg):
@@ -403,6 +406,7 @@ def _run(task, cfg):
         if step % cfg.steps_per_checkpoint == 0 or step == cfg.max_steps:
             check_finite()
             trainer.manager.save(checkpoint_number=step)
+            io_utils.fault_point("train_checkpoint")
         if cfg.steps_per_eval > 0 and (step % cfg.steps_per_eval == 0 or step == cfg.max_steps):
             check_finite()
             dev = task.dev()

@@ -10,6 +10,8 @@ Signatures (tf.Module + saved_models.write, no XLA, loads under TF Serving's ses
     (data/graph_text.py) and looked up in the model's char_vocab.txt.
   decode_ids: emotion int32 [B], post int32 [B, P] (char ids, 0-padded) -> ids int32
     [B, K, P + 1], scores float32 [B, K], lengths int32 [B, K].
+Both answer a request of no rows with empty outputs ([0, K]) and refuse inputs of different row
+counts with a message naming the inputs.
 
 K = the beam size saved at training time (CERG paper: 2). BM25 retrieval needs the training pairs
 and a Python index, so the rerank stays in CergPredictor: a TF Serving client gets the beam
@@ -54,15 +56,33 @@ class BeamSearchModule(tf.Module):
         self.serve = tf.function(self._serve, input_signature=text_spec)
 
     def _decode_ids(self, emotion, post):
+        return saved_models.rows_or_empty({"emotion": emotion, "post": post},
+                                          lambda: self._search(emotion, post), self._no_ids)
+
+    def _no_ids(self):
+        k = self._predictor.obj.beam_size
+        return {"ids": tf.zeros([0, k, self.max_chars + 1], tf.int32), "scores": tf.zeros([0, k], tf.float32),
+                "lengths": tf.zeros([0, k], tf.int32)}
+
+    def _search(self, emotion, post):
         ids, scores, lengths = self._predictor.obj._beam(emotion, post)
         return {"ids": ids, "scores": scores, "lengths": lengths}
 
     def _serve(self, posts, emotions):
+        return saved_models.rows_or_empty({"posts": posts, "emotions": emotions},
+                                          lambda: self._answer(posts, emotions), self._no_rows)
+
+    def _no_rows(self):
+        """The outputs of a request with no posts: 0 rows, K columns."""
+        k = self._predictor.obj.beam_size
+        return {"responses": tf.fill([0, k], ""), "scores": tf.zeros([0, k], tf.float32)}
+
+    def _answer(self, posts, emotions):
         chars = graph_text.char_tokens(posts)[:, : self.max_chars]  # ragged [B, <=P]
         tf.debugging.assert_positive(tf.cast(chars.row_lengths(), tf.int32), message="empty post")
         post = self.char_table.lookup(chars).to_tensor(char_vocab.PAD_ID, shape=[None, self.max_chars])  # [B, P]
         emotion = saved_models.emotion_ids(self.emotion_table, emotions)  # [B]
-        out = self._decode_ids(emotion, post)
+        out = self._search(emotion, post)
         ids = out["ids"]  # [B, K, T]
         # CharVocab.chars: up to the first _EOS, characters and _UNK only.
         before_eos = tf.equal(tf.cumsum(tf.cast(tf.equal(ids, char_vocab.EOS_ID), tf.int32), axis=-1), 0)

@@ -9,6 +9,8 @@ Signatures (tf.Module + tf.saved_model.save, no XLA so stock TF Serving runs it)
     scores tf.float32 [B, K] (cumulative log-probability; -inf marks an empty slot).
   decode_ids: post int32 [B, Tp] (0-padded post ids), post_len int32 [B], emotion int32 [B]
     -> ids int32 [B, K, T], scores float32 [B, K], lengths int32 [B, K].
+Both answer a request of no rows with empty outputs ([0, K]) and refuse inputs of different row
+counts with a message naming the inputs.
 Each post's maximum response length follows --mode=decode: its bucket size D less the
 --bucket_lengths rule's offset (the original: D - 1 tokens, EOS included), or --max_decode_len;
 --min_decode_len (EOS not before that many tokens) is fixed in the graph at export. The folder is
@@ -72,6 +74,15 @@ class ServingModule(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
                                   tf.TensorSpec([None], tf.int32)])
     def decode_ids(self, post, post_len, emotion):
+        return saved_models.rows_or_empty({"post": post, "post_len": post_len, "emotion": emotion},
+                                          lambda: self._decode(post, post_len, emotion), self._no_ids)
+
+    def _no_ids(self):
+        k = self.top_k
+        return {"ids": tf.zeros([0, k, 0], tf.int32), "scores": tf.zeros([0, k], tf.float32),
+                "lengths": tf.zeros([0, k], tf.int32)}
+
+    def _decode(self, post, post_len, emotion):
         ids, scores, lengths = search(self._model.obj, post, post_len, emotion, self._max_len(post_len), self.beam,
                                       self.top_k, self.decoder, self.length_offset, self.min_decode_len)
         return {"ids": ids, "scores": scores, "lengths": lengths}
@@ -79,6 +90,15 @@ class ServingModule(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="posts"),
                                   tf.TensorSpec([None], tf.string, name="emotions")])
     def serve(self, posts, emotions):
+        return saved_models.rows_or_empty({"posts": posts, "emotions": emotions},
+                                          lambda: self._answer(posts, emotions), self._no_rows)
+
+    def _no_rows(self):
+        """The outputs of a request with no posts: 0 rows, K columns."""
+        return {"responses": tf.fill([0, self.top_k], ""), "scores": tf.zeros([0, self.top_k], tf.float32),
+                "emotions": tf.fill([0], ""), "post_emotions": tf.fill([0], "")}
+
+    def _answer(self, posts, emotions):
         tokens = tf.strings.split(tf.strings.strip(posts))[:, : self.max_post_tokens]  # ragged [B, <=Tp]
         ids = self.post_table.lookup(tokens)
         # Digits count as 0 when the word itself is unknown (vocab.ids does the same).
@@ -99,7 +119,7 @@ class ServingModule(tf.Module):
         else:
             post_emotion = tf.fill(tf.shape(requested), -1)
         emotion = saved_models.emotion_ids(self.emotion_table, emotions, requested)  # [B], unknown names refused
-        out = self.decode_ids(post, post_len, emotion)
+        out = self._decode(post, post_len, emotion)
         words = tf.gather(self.response_words, out["ids"])  # [B, K, T]
         keep = tf.logical_and(tf.not_equal(out["ids"], PAD_ID), tf.not_equal(out["ids"], EOS_ID))
         words = tf.where(keep, words, "")

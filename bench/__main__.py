@@ -75,7 +75,7 @@ def targets(recs):
         ok = r["value"] >= 0.70
         rows.append(("train matmul share >= 0.70 (paper, CPU)", f"{r['model']} {r['config']} {_jit(r)}",
                      f"{r['value']:.3f}", ok))
-    gpu = any("GPU" in r["machine"] for r in recs)
+    gpu = any(common.has_gpu(r["machine"]) for r in recs)
     if not gpu:
         for r in pick("train_pairs_per_s", ("ecm",)):
             if _jit(r) == "jit=on":

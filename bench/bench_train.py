@@ -1,13 +1,25 @@
 """Training throughput of Seq2Seq, ECM and CERG: pairs/s, model FLOPs per pair and share of the matmul peak.
 
     python -m bench.bench_train [--steps 3] [--configs paper,small] [--models seq2seq,ecm,cerg] [--jit on,off]
-                                [--cerg_steps N] [--cerg_paper_batch 128]
+                                [--precision float32,mixed_bfloat16] [--batch_sizes 128,512,2048] [--rounds 1]
+                                [--device cpu|gpu|/GPU:1] [--timeout 0] [--cerg_steps N] [--cerg_paper_batch 128]
 
-Prints a table (machine, TF version, figures) and appends JSON lines to bench/results.jsonl
-(bench "train", config "paper" or "small", model seq2seq/ecm/cerg, the sizes and jit=on/off in
-"settings"): train_pairs_per_s, train_target_tokens_per_s (pairs/s x target positions) and
-train_matmul_share (model FLOP rate / float32 matmul rate of this machine, measured in the same
-run, 0..1). Synthetic batches; timings exclude the first (tracing / XLA compiling) step.
+A setting is one (config, model, batch size, precision, jit) combination. Each runs in a child process
+of its own under `tf.device(--device)`, so that one failing setting (out of memory, a kernel missing
+on the device, a crash) becomes one line of the table and one JSON line with its error, and the
+others still run. With --rounds N every setting runs once per round, the settings in turn, so that
+the slow drift of a shared machine hits all of them alike; the table gives each round's figure and
+the median. Lines are appended to bench/results.jsonl (--results) as each run finishes.
+
+JSON lines (bench "train", config "paper" or "small", model seq2seq/ecm/cerg, the sizes, precision,
+jit=on/off and device in "settings"): train_pairs_per_s, train_target_tokens_per_s (pairs/s x target
+positions) and train_matmul_share (model FLOP rate / float32 matmul rate of the device, measured in
+the same run, 0..1), from the median of the rounds; with --rounds > 1, also one train_pairs_per_s line
+per round (field "round"; the median lines have "round": "median" and the list "rounds"). A failed
+setting: train_failed (value 1, field "error"). With both precisions: train_bf16_speedup, mixed_bfloat16
+in its fastest jit setting over float32 in its fastest, per config, model and batch size.
+Synthetic batches; timings exclude the first (tracing / XLA compiling) step. --precision applies to
+Seq2Seq and ECM (CERG trains in float32 only: its bf16 settings are skipped).
 
 CERG at paper size (12 blocks x 768, batch 128) needs ~45 GFLOP per pair, i.e. several minutes
 per step on a 2-core CPU: --cerg_steps (default: --steps) sets its timed steps, and
@@ -15,8 +27,11 @@ per step on a 2-core CPU: --cerg_steps (default: --steps) sets its timed steps, 
 """
 
 import argparse
+import json
 import os
 import pathlib
+import statistics
+import subprocess
 import sys
 import time
 
@@ -118,16 +133,17 @@ def timed_steps(step, batch, steps, loss_of):
     return time.perf_counter() - t, first
 
 
-def measure(c, model_name, jit, steps):
-    """(pairs/s, first step s) of Seq2Seq or ECM training at sizes `c`."""
+def measure(c, model_name, jit, steps, precision="float32"):
+    """(pairs/s, first step s) of Seq2Seq or ECM training at sizes `c` in `precision` (--precision)."""
     emb, imem, emem = MODELS[model_name]
     cfg = ecm_flags.defaults().replace(
         hidden=c["hidden"], embed_dim=c["embed_dim"], emotion_dim=c["emotion_dim"], batch_size=c["batch_size"],
-        use_emb=emb, use_imemory=imem, use_ememory=emem, jit_compile=jit, model_dir="/nonexistent")
+        use_emb=emb, use_imemory=imem, use_ememory=emem, jit_compile=jit, precision=precision,
+        model_dir="/nonexistent")
     rng = np.random.default_rng(1)
     mask = (rng.random((6, c["vocab_size"])) < 0.01).astype(np.uint8)
     mask[:, :4] = 0
-    trainer = Trainer(cfg, model_fn=lambda: ecm_model.create(cfg, c["vocab_size"], c["vocab_size"], mask))
+    trainer = Trainer(cfg, model_fn=lambda: ecm_model.create(cfg, c["vocab_size"], c["vocab_size"], mask, jit))
     batch = {k: tf.constant(v) for k, v in synthetic_batch(c).items()}
     seconds, first = timed_steps(trainer.train_step, batch, steps, lambda out: out["loss"])
     return c["batch_size"] * steps / seconds, first
@@ -147,7 +163,119 @@ def measure_cerg(c, jit, steps):
     return c["batch_size"] * steps / seconds, first
 
 
-def main():
+PRECISIONS = ("float32", "mixed_bfloat16")
+BF16 = "mixed_bfloat16"
+
+
+def device_name(text):
+    """"/CPU:0" or "/GPU:1" for --device text ("cpu", "gpu", "/GPU:1", "/device:GPU:0"); ValueError
+    (one line) for an unknown device type or one TensorFlow does not see."""
+    try:
+        spec = tf.DeviceSpec.from_string(text if text.startswith("/") else f"/{text}:0")
+    except ValueError:
+        spec = None
+    kind = (spec.device_type or "").upper() if spec else ""
+    if kind not in ("CPU", "GPU"):
+        raise ValueError(f"--device={text}: unknown device (cpu, gpu, /GPU:<n>)")
+    index = spec.device_index or 0
+    seen = tf.config.list_physical_devices(kind)
+    if index >= len(seen):
+        raise ValueError(f"--device={text}: TensorFlow sees {len(seen)} {kind} device(s) on this machine")
+    return f"/{kind}:{index}"
+
+
+def grow_gpu_memory():
+    """GPU memory taken as needed, not all at once: the parent measures the matmul rate on the device
+    its children train on."""
+    for gpu in tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.set_memory_growth(gpu, True)
+
+
+def run_one(spec):
+    """One setting in this process (the child's side): {"pairs", "first"}, or {"error"} in one line."""
+    try:
+        grow_gpu_memory()
+        with tf.device(spec["device"]):
+            if spec["model"] == "cerg":
+                pairs, first = measure_cerg(spec["sizes"], spec["jit"], spec["steps"])
+            else:
+                pairs, first = measure(spec["sizes"], spec["model"], spec["jit"], spec["steps"], spec["precision"])
+        return {"pairs": pairs, "first": first}
+    except Exception as e:  # noqa: BLE001  (the parent reports it as the setting's line)
+        first_line = (str(e).strip().splitlines() or [""])[0]
+        return {"error": f"{type(e).__name__}: {first_line}"[:300]}
+
+
+def run_child(spec, timeout=0):
+    """One setting in a child process (`--child`): run_one's answer; a child that dies, hangs past
+    `timeout` seconds or answers nothing is an error too."""
+    cmd = [sys.executable, "-m", "bench.bench_train", "--child", json.dumps(spec)]
+    try:
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout or None)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    lines = proc.stdout.strip().splitlines()
+    if lines and lines[-1].startswith("{"):
+        return json.loads(lines[-1])
+    last = [line for line in proc.stderr.strip().splitlines() if line.strip()][-1:] or ["no output"]
+    return {"error": f"child exited with {proc.returncode}: {last[0].strip()[:300]}"}
+
+
+def settings_of(args):
+    """The settings of a run: dicts of config, model, precision, jit, sizes (batch size included),
+    FLOPs per pair and target length, in the order they run within a round."""
+    out = []
+    for cname in args.configs.split(","):
+        for mname in args.models.split(","):
+            if mname == "cerg":
+                c = dict(CERG_CONFIGS[cname])
+                if cname == "paper":
+                    c["batch_size"] = args.cerg_paper_batch
+            else:
+                c = dict(CONFIGS[cname])
+            for batch in ([int(b) for b in args.batch_sizes.split(",")] if args.batch_sizes else [c["batch_size"]]):
+                sizes = dict(c, batch_size=batch)
+                if mname == "cerg":
+                    flops, target_len = cerg_flops_per_pair(sizes), sizes["max_chars"] + 1
+                else:
+                    flops, target_len = flops_per_pair(sizes, *MODELS[mname]), sizes["length"]
+                for precision in args.precision.split(","):
+                    if mname == "cerg" and precision != "float32":
+                        print(f"note: CERG trains in float32 only; {cname} cerg batch {batch} {precision} skipped")
+                        continue
+                    for jit in args.jit.split(","):
+                        out.append(dict(config=cname, model=mname, precision=precision, jit=jit, sizes=sizes,
+                                        flops=flops, target_len=target_len))
+    return out
+
+
+def label(s):
+    return f"{s['config']} {s['model']} batch {s['sizes']['batch_size']} {s['precision']} jit={s['jit']}"
+
+
+def settings_text(s, device):
+    return " ".join(f"{k}={v}" for k, v in s["sizes"].items()) + f" precision={s['precision']} jit={s['jit']} " \
+        f"device={device}"
+
+
+def speedups(settings, medians):
+    """[(config, model, batch, ratio, index of the bf16 setting, index of the float32 one)]: mixed_bfloat16
+    in its fastest jit setting over float32 in its fastest, where both ran (medians: index -> pairs/s)."""
+    best = {}
+    for i, s in enumerate(settings):
+        if i in medians:
+            key = (s["config"], s["model"], s["sizes"]["batch_size"], s["precision"])
+            if key not in best or medians[i] > medians[best[key]]:
+                best[key] = i
+    out = []
+    for (cname, mname, batch, precision), i in best.items():
+        if precision == BF16 and (cname, mname, batch, "float32") in best:
+            j = best[(cname, mname, batch, "float32")]
+            out.append((cname, mname, batch, medians[i] / medians[j], i, j))
+    return out
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=3, help="timed steps per setting")
     parser.add_argument("--cerg_steps", type=int, default=0, help="timed steps of CERG (0: --steps)")
@@ -155,43 +283,97 @@ def main():
     parser.add_argument("--configs", default="paper,small")
     parser.add_argument("--models", default="seq2seq,ecm,cerg")
     parser.add_argument("--jit", default="on,off")
-    args = parser.parse_args()
-    peak = common.matmul_rate()
-    common.banner(f"float32 matmul {peak / 1e9:.1f} GFLOP/s (2048^3)")
-    header = (f"{'config':<7} {'model':<8} {'jit':<4} {'pairs/s':>9} {'tokens/s':>9} {'GFLOP/pair':>10} "
-              f"{'matmul share':>12} {'1st step s':>10}")
-    print(header)
-    print("-" * len(header), flush=True)
-    count = 0
-    for cname in args.configs.split(","):
-        for mname in args.models.split(","):
-            if mname == "cerg":
-                c = dict(CERG_CONFIGS[cname])
-                if cname == "paper":
-                    c["batch_size"] = args.cerg_paper_batch
-                flops, target_len = cerg_flops_per_pair(c), c["max_chars"] + 1
-            else:
-                c = CONFIGS[cname]
-                flops, target_len = flops_per_pair(c, *MODELS[mname]), c["length"]
-            for jit in args.jit.split(","):
-                if mname == "cerg":
-                    pairs, first = measure_cerg(c, jit == "on", args.cerg_steps or args.steps)
-                else:
-                    pairs, first = measure(c, mname, jit == "on", args.steps)
-                share = pairs * flops / peak
-                print(f"{cname:<7} {mname:<8} {jit:<4} {pairs:9.1f} {pairs * target_len:9.0f} {flops / 1e9:10.3f} "
-                      f"{share:12.1%} {first:10.1f}", flush=True)
-                settings = " ".join(f"{k}={v}" for k, v in c.items()) + f" jit={jit}"
+    parser.add_argument("--precision", default="float32", help="comma-separated: " + ",".join(PRECISIONS))
+    parser.add_argument("--batch_sizes", default="", help="comma-separated batch sizes (default: each config's own)")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds; each runs every setting once")
+    parser.add_argument("--device", default="cpu", help="cpu, gpu (the first GPU) or /GPU:<n>")
+    parser.add_argument("--timeout", type=int, default=0, help="seconds one setting may take (0: no limit)")
+    parser.add_argument("--results", default=str(common.RESULTS), help="JSON lines file appended to")
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # one setting, run by the parent (JSON)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_one(json.loads(args.child))), flush=True)
+        return 0
+    for name, values, allowed in (("configs", args.configs, CONFIGS), ("models", args.models, MODELS),
+                                  ("jit", args.jit, ("on", "off")), ("precision", args.precision, PRECISIONS)):
+        unknown = [v for v in values.split(",") if v not in allowed]
+        if unknown:
+            parser.error(f"--{name}: unknown {', '.join(unknown)} (one of {', '.join(allowed)})")
+    try:
+        if args.batch_sizes and min(int(b) for b in args.batch_sizes.split(",")) < 1:
+            raise ValueError
+    except ValueError:
+        parser.error(f"--batch_sizes={args.batch_sizes}: comma-separated positive integers")
+    if args.rounds < 1 or args.steps < 1:
+        parser.error("--rounds and --steps: at least 1")
+    try:
+        device = device_name(args.device)
+    except ValueError as e:
+        sys.exit(f"bench_train: {e}")  # one line, before any setting runs
+    results = pathlib.Path(args.results)
+    grow_gpu_memory()
+    with tf.device(device):
+        peak = common.matmul_rate()
+    common.banner(f"device {device}; float32 matmul {peak / 1e9:.1f} GFLOP/s (2048^3)")
+    settings = settings_of(args)
+    figures = {i: [] for i in range(len(settings))}
+    errors = {}
+    for r in range(1, args.rounds + 1):
+        for i, s in enumerate(settings):
+            if i in errors:
+                continue
+            steps = args.cerg_steps or args.steps if s["model"] == "cerg" else args.steps
+            spec = dict(sizes=s["sizes"], model=s["model"], precision=s["precision"], jit=s["jit"] == "on",
+                        steps=steps, device=device)
+            out = run_child(spec, args.timeout)
+            common_fields = dict(settings=settings_text(s, device), precision=s["precision"],
+                                 gflop_per_pair=round(s["flops"] / 1e9, 4))
+            if "error" in out:
+                errors[i] = out["error"]
+                print(f"round {r}: {label(s)}: FAILED {out['error']}", flush=True)
+                common.append([common.record("train", "train_failed", 1, "count", s["config"], s["model"],
+                                             error=out["error"], **common_fields)], path=results, quiet=True)
+                continue
+            figures[i].append(out["pairs"])
+            print(f"round {r}: {label(s)}: {out['pairs']:.1f} pairs/s (first step {out['first']:.1f} s)", flush=True)
+            if args.rounds > 1:  # each round's figure as it comes, so a run cut short keeps what it measured
+                common.append([common.record("train", "train_pairs_per_s", out["pairs"], "pairs/s", s["config"],
+                                             s["model"], round=r, **common_fields)], path=results, quiet=True)
+            if r == args.rounds:
+                pairs = statistics.median(figures[i])
+                extra = dict(round="median", rounds=[round(x, 2) for x in figures[i]]) if args.rounds > 1 else {}
                 rows = (("train_pairs_per_s", pairs, "pairs/s"),
-                        ("train_target_tokens_per_s", pairs * target_len, "tokens/s"),
-                        ("train_matmul_share", share, "fraction"))
-                # Appended per setting, so that a long run that fails later keeps what it measured.
-                common.append([common.record("train", metric, value, unit, cname, mname, settings=settings,
-                                             gflop_per_pair=round(flops / 1e9, 4)) for metric, value, unit in rows],
-                              quiet=True)
-                count += len(rows)
-    print(f"appended {count} lines to {common.RESULTS.relative_to(REPO)}")
+                        ("train_target_tokens_per_s", pairs * s["target_len"], "tokens/s"),
+                        ("train_matmul_share", pairs * s["flops"] / peak, "fraction"))
+                common.append([common.record("train", metric, value, unit, s["config"], s["model"], **common_fields,
+                                             **extra) for metric, value, unit in rows], path=results, quiet=True)
+    medians = {i: statistics.median(v) for i, v in figures.items() if v and i not in errors}
+    header = (f"{'config':<7} {'model':<8} {'batch':>5} {'precision':<14} {'jit':<4} {'pairs/s':>9} {'tokens/s':>9} "
+              f"{'GFLOP/pair':>10} {'matmul share':>12}  rounds")
+    print("\n" + header)
+    print("-" * len(header))
+    for i, s in enumerate(settings):
+        lead = (f"{s['config']:<7} {s['model']:<8} {s['sizes']['batch_size']:>5} {s['precision']:<14} "
+                f"{s['jit']:<4} ")
+        if i in errors:
+            print(lead + f"FAILED: {errors[i]}")
+            continue
+        pairs = medians[i]
+        print(lead + f"{pairs:9.1f} {pairs * s['target_len']:9.0f} {s['flops'] / 1e9:10.3f} "
+              f"{pairs * s['flops'] / peak:12.1%}  " + " ".join(f"{x:.1f}" for x in figures[i]))
+    ratios = speedups(settings, medians)
+    for cname, mname, batch, ratio, b, f in ratios:
+        sb, sf = settings[b], settings[f]
+        print(f"ratio {BF16} / float32, {cname} {mname} batch {batch}: {ratio:.2f}x "
+              f"({BF16} jit={sb['jit']} {medians[b]:.1f} / float32 jit={sf['jit']} {medians[f]:.1f} pairs/s)")
+        common.append([common.record(
+            "train", "train_bf16_speedup", ratio, "ratio", cname, mname, device=device,
+            settings=f"batch_size={batch} {BF16} jit={sb['jit']} / float32 jit={sf['jit']} device={device}",
+            rounds=args.rounds)], path=results, quiet=True)
+    shown = results.relative_to(REPO) if results.resolve().is_relative_to(REPO) else results
+    print(f"results appended to {shown}" + (f"; {len(errors)} setting(s) failed" if errors else ""))
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

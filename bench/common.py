@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -41,13 +42,42 @@ def cpu_name():
     return platform.processor() or platform.machine()
 
 
+NO_GPU = "no GPU"
+
+
+def nvidia_smi_gpus():
+    """["NVIDIA A100-SXM4-40GB, 40960 MiB, driver 535.104.05", ...] from nvidia-smi; [] without it."""
+    if not shutil.which("nvidia-smi"):
+        return []
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    rows = [[x.strip() for x in line.split(",")] for line in out.splitlines() if line.strip()]
+    return [f"{r[0]}, {r[1]}, driver {r[2]}" if len(r) == 3 else ", ".join(r) for r in rows]
+
+
 @functools.lru_cache(maxsize=None)
 def machine():
-    """E.g. "AMD EPYC, 2 cores" or "..., 16 cores, 1 GPU" (GPUs as TensorFlow sees them)."""
+    """E.g. "AMD EPYC, 2 cores, no GPU" or "..., 16 cores, 1 GPU: NVIDIA A100-SXM4-40GB (nvidia-smi: ...)".
+
+    The GPUs are those TensorFlow sees, named by tf.config.experimental.get_device_details; nvidia-smi's
+    view (name, memory, driver) follows when it is installed, also when TensorFlow sees no GPU.
+    """
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
-    return f"{cpu_name()}, {os.cpu_count()} cores" + (f", {len(gpus)} GPU" if gpus else "")
+    names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
+    text = f"{cpu_name()}, {os.cpu_count()} cores, " + (f"{len(gpus)} GPU: {'; '.join(names)}" if gpus else NO_GPU)
+    smi = nvidia_smi_gpus()
+    return text + (f" (nvidia-smi: {'; '.join(smi)})" if smi else "")
+
+
+def has_gpu(machine_text):
+    """True when a record's `machine` names a GPU TensorFlow saw (lines of before the GPU naming: "N GPU")."""
+    head = machine_text.split(" (nvidia-smi:")[0]
+    return "GPU" in head and NO_GPU not in head
 
 
 def now():

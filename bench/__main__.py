@@ -102,11 +102,16 @@ def targets(recs):
                          f"{inputs[-1]['value']:.0f} ex/s ({inputs[-1]['config']}) / {fastest['value']:.1f} pairs/s "
                          f"({fastest['model']} {fastest['config']} {_jit(fastest)})", f"{ratio:.1f}x", ratio >= 20))
     ours, peer = pick("ecm_tf_train_pairs_per_s"), pick("peer_train_pairs_per_s")
-    if ours and peer:
-        best = max(peer, key=lambda r: r["value"])
-        ratio = ours[-1]["value"] / best["value"]
-        rows.append(("ECM training ecm_tf / PyTorch peer >= 1.5x", f"{ours[-1]['value']:.1f} / {best['value']:.1f} "
-                     f"pairs/s ({best.get('variant', '')}, {ours[-1]['config']})", f"{ratio:.2f}x", ratio >= 1.5))
+    precision = lambda r: r.get("precision", "float32")  # noqa: E731  (lines of before --precision: float32)
+    for p in dict.fromkeys(precision(r) for r in ours):  # each precision against the peer's in the same one
+        mine = [r for r in ours if precision(r) == p][-1]
+        same = [r for r in peer if precision(r) == p]
+        if same:
+            best = max(same, key=lambda r: r["value"])
+            ratio = mine["value"] / best["value"]
+            rows.append(("ECM training ecm_tf / PyTorch peer >= 1.5x", f"{p}: {mine['value']:.1f} / "
+                         f"{best['value']:.1f} pairs/s ({best.get('variant', '')}, {mine['config']})",
+                         f"{ratio:.2f}x", ratio >= 1.5))
     ours, peer = pick("ecm_tf_decode_s_per_post"), pick("peer_decode_s_per_post")
     if ours and peer:
         ratio = peer[-1]["value"] / ours[-1]["value"]

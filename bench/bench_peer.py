@@ -1,6 +1,7 @@
 """The same ECM training step and beam-20 decoding step in PyTorch, beside ecm_tf's, in one run.
 
-    python -m bench.bench_peer [--config=paper] [--steps=5] [--rounds=3] [--no-compile]
+    python -m bench.bench_peer [--config=paper] [--steps=5] [--rounds=3] [--precision=float32,mixed_bfloat16]
+                               [--no-compile]
     pip install -e ".[peer]"     # PyTorch (CPU); without it this bench prints a note and exits 0
 
 Peer model (PyTorch, written for this comparison): the paper's ECM with every module on:
@@ -18,10 +19,17 @@ FLOPs per pair: the peer's are counted from its own weight shapes (PeerECM.flops
 independently of bench_train.flops_per_pair (ecm_tf's formula); the two must agree within 1%, or
 the bench fails, since a ratio of speeds means nothing for different models.
 
-Rounds alternate ecm_tf and the peer (eager, then torch.compile), each timed over --steps steps
-after a warm-up. Lines appended to bench/results.jsonl (bench "peer", model "ecm"):
-peer_train_pairs_per_s (eager, compile), ecm_tf_train_pairs_per_s, peer_decode_s_per_post,
-ecm_tf_decode_s_per_post, each with gflop_per_pair.
+Precisions (--precision, both by default): float32, and mixed_bfloat16: ecm_tf with
+--precision=mixed_bfloat16 and XLA off (its fast setting on a CPU: XLA's CPU backend does not use
+oneDNN's bfloat16 kernels), the peer with torch.autocast("cpu", dtype=torch.bfloat16) around its
+forward and loss (the backward runs outside, as autocast wants). ecm_tf's float32 trains with XLA.
+torch.compile compiles the peer's loss (forward and loss: the method the step calls), once per precision.
+
+Rounds alternate ecm_tf and the peer (eager, then torch.compile), each precision in turn, each timed
+over --steps steps after a warm-up. Lines appended to bench/results.jsonl (bench "peer", model "ecm"):
+peer_train_pairs_per_s (fields variant eager/compile, precision), ecm_tf_train_pairs_per_s (fields
+precision, jit), peer_decode_s_per_post, ecm_tf_decode_s_per_post (float32), each with gflop_per_pair.
+The ratios printed at the end pair the same precision: ecm_tf over the peer's faster variant.
 """
 
 import argparse
@@ -36,9 +44,10 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench import common  # noqa: E402
-from bench.bench_train import CONFIGS, flops_per_pair, synthetic_batch  # noqa: E402
+from bench.bench_train import BF16, CONFIGS, PRECISIONS, flops_per_pair, synthetic_batch  # noqa: E402
 
 BEAM, DECODE_STEPS = 20, 12  # the steps the peer runs: as many as ecm_tf's search ran
+ECM_TF_JIT = {"float32": True, BF16: False}  # ecm_tf's fastest XLA setting per precision on a CPU (docs/model.md)
 
 
 def peer_model(torch, c):
@@ -137,12 +146,16 @@ def time_peer_train(torch, model, step, batch, steps):
     return batch["post"].shape[0] * steps / (time.perf_counter() - t)
 
 
-def make_peer_step(torch, model, ememory):
+def make_peer_step(torch, model, ememory, compiled=False, precision="float32"):
+    """One SGD step of the peer; `compiled`: its loss (forward included) through torch.compile;
+    mixed_bfloat16: the loss under CPU autocast to bfloat16 (parameters and gradients stay float32)."""
     opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    loss_fn = torch.compile(model.loss) if compiled else model.loss  # torch.compile(model) compiles forward only
 
     def step(batch):
         opt.zero_grad(set_to_none=True)
-        loss = model.loss(batch, ememory)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == BF16):
+            loss = loss_fn(batch, ememory)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
@@ -184,13 +197,18 @@ def peer_decode(torch, model, c, ememory, runs, steps=DECODE_STEPS):
     return statistics.median(times)
 
 
-def ecm_tf_figures(c, steps, runs):
-    """(training pairs/s with XLA, beam-20 served decoding s/post, its decoder steps) of ecm_tf at sizes `c`
-    (decoding always at the paper size)."""
-    from bench import bench_decode, bench_train
+def ecm_tf_pairs(c, steps, precision):
+    """Training pairs/s of ecm_tf at sizes `c` in `precision`, in its fastest XLA setting (ECM_TF_JIT)."""
+    from bench import bench_train
 
-    pairs, _ = bench_train.measure(c, "ecm", True, steps)
-    return (pairs, *bench_decode.served_latency(runs))
+    return bench_train.measure(c, "ecm", ECM_TF_JIT[precision], steps, precision)[0]
+
+
+def ecm_tf_decode(runs):
+    """(beam-20 served decoding s/post, its decoder steps) of ecm_tf, always at the paper size."""
+    from bench import bench_decode
+
+    return bench_decode.served_latency(runs)
 
 
 def main():
@@ -199,8 +217,12 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--decode_runs", type=int, default=3)
+    parser.add_argument("--precision", default=",".join(PRECISIONS), help="comma-separated: " + ",".join(PRECISIONS))
     parser.add_argument("--no-compile", dest="compile", action="store_false")
     args = parser.parse_args()
+    precisions = args.precision.split(",")
+    if set(precisions) - set(PRECISIONS):
+        parser.error(f"--precision={args.precision}: one or more of {', '.join(PRECISIONS)}")
     try:
         import torch
     except ImportError:
@@ -219,43 +241,46 @@ def main():
     ememory[:, 4:4 + c["vocab_size"] // 100] = True
     paper_mask = ememory if args.config == "paper" else torch.zeros(6, CONFIGS["paper"]["vocab_size"], dtype=torch.bool)
     batch = peer_batch(torch, c)
-    eager = make_peer_step(torch, model, ememory)
-    variants = {"eager": eager}
-    if args.compile:
-        variants["compile"] = make_peer_step(torch, torch.compile(model), ememory)
-    figures = {k: [] for k in ["ecm_tf", *variants]}
+    kinds = ["eager", "compile"] if args.compile else ["eager"]
+    variants = {(k, p): make_peer_step(torch, model, ememory, k == "compile", p) for p in precisions for k in kinds}
+    figures = {("ecm_tf", p): [] for p in precisions} | {v: [] for v in variants}
     decode = {"ecm_tf": [], "peer": []}
     for r in range(args.rounds):  # alternate the sides so that machine drift hits both
-        pairs, seconds, steps_run = ecm_tf_figures(c, args.steps, args.decode_runs)
-        figures["ecm_tf"].append(pairs)
+        for p in precisions:
+            figures[("ecm_tf", p)].append(ecm_tf_pairs(c, args.steps, p))
+            for key in [v for v in variants if v[1] == p]:
+                try:
+                    figures[key].append(time_peer_train(torch, model, variants[key], batch, args.steps))
+                except Exception as e:  # torch.compile may be unavailable (no compiler): report, keep eager
+                    print(f"bench_peer: {key[0]} {key[1]} failed ({type(e).__name__}: {str(e).splitlines()[0][:120]})")
+                    del variants[key]
+        seconds, steps_run = ecm_tf_decode(args.decode_runs)
         decode["ecm_tf"].append(seconds)
-        for name, step in variants.items():
-            try:
-                figures[name].append(time_peer_train(torch, model, step, batch, args.steps))
-            except Exception as e:  # torch.compile may be unavailable (no compiler): report, keep eager
-                print(f"bench_peer: {name} failed ({type(e).__name__}: {str(e).splitlines()[0][:120]})")
-                variants = {k: v for k, v in variants.items() if k != name}
         decode["peer"].append(peer_decode(torch, peer_model(torch, CONFIGS["paper"]) if args.config != "paper" else model,
                                           CONFIGS["paper"], paper_mask, args.decode_runs, steps_run))
-        print(f"round {r + 1}: ecm_tf {pairs:.1f} pairs/s, " + ", ".join(
-            f"peer {k} {v[-1]:.1f} pairs/s" for k, v in figures.items() if k != "ecm_tf" and v)
-              + f"; decode ecm_tf {seconds:.3f} s, peer {decode['peer'][-1]:.3f} s", flush=True)
+        print(f"round {r + 1}: " + ", ".join(f"{side if side == 'ecm_tf' else 'peer ' + side} {p} {v[-1]:.1f}"
+                                             for (side, p), v in figures.items() if len(v) > r)
+              + f" pairs/s; decode ecm_tf {seconds:.3f} s, peer {decode['peer'][-1]:.3f} s", flush=True)
     med = {k: statistics.median(v) for k, v in figures.items() if v}
     dec = {k: statistics.median(v) for k, v in decode.items()}
     gflop = round(ours / 1e9, 4)
-    records = [common.record("peer", "ecm_tf_train_pairs_per_s", round(med["ecm_tf"], 2), "pairs/s", args.config, "ecm",
-                             gflop_per_pair=gflop, jit=True)]
+    records = [common.record("peer", "ecm_tf_train_pairs_per_s", round(v, 2), "pairs/s", args.config, "ecm",
+                             gflop_per_pair=gflop, jit=ECM_TF_JIT[p], precision=p)
+               for (side, p), v in med.items() if side == "ecm_tf"]
     records += [common.record("peer", "peer_train_pairs_per_s", round(v, 2), "pairs/s", args.config, "ecm",
-                              gflop_per_pair=round(theirs / 1e9, 4), variant=k, torch=torch.__version__)
-                for k, v in med.items() if k != "ecm_tf"]
+                              gflop_per_pair=round(theirs / 1e9, 4), variant=side, precision=p, torch=torch.__version__)
+                for (side, p), v in med.items() if side != "ecm_tf"]
     records += [common.record("peer", "ecm_tf_decode_s_per_post", round(dec["ecm_tf"], 4), "s", args.config, "ecm",
                               beam=BEAM, served=True),
                 common.record("peer", "peer_decode_s_per_post", round(dec["peer"], 4), "s", args.config, "ecm",
                               beam=BEAM, variant="eager", torch=torch.__version__)]
     common.append(records)
-    best_peer = max(v for k, v in med.items() if k != "ecm_tf")
-    print(f"| training ecm_tf / peer (best of {', '.join(k for k in med if k != 'ecm_tf')}) | "
-          f"{med['ecm_tf'] / best_peer:.2f}x |")
+    for p in precisions:
+        peers = {side: v for (side, q), v in med.items() if q == p and side != "ecm_tf"}
+        if peers and ("ecm_tf", p) in med:
+            best = max(peers, key=peers.get)
+            print(f"| training ecm_tf {p} / peer {p} ({best}, the faster of {', '.join(peers)}) | "
+                  f"{med[('ecm_tf', p)] / peers[best]:.2f}x |")
     print(f"| beam-20 decoding peer / ecm_tf time | {dec['peer'] / dec['ecm_tf']:.2f}x |")
     return 0
 

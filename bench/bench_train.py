@@ -9,7 +9,7 @@ of its own under `tf.device(--device)`, so that one failing setting (out of memo
 on the device, a crash) becomes one line of the table and one JSON line with its error, and the
 others still run. With --rounds N every setting runs once per round, the settings in turn, so that
 the slow drift of a shared machine hits all of them alike; the table gives each round's figure and
-the median. Lines are appended to bench/results.jsonl (--results) as each run finishes.
+the median. Lines are appended to bench/results.jsonl (common.RESULTS) as each run finishes.
 
 JSON lines (bench "train", config "paper" or "small", model seq2seq/ecm/cerg, the sizes, precision,
 jit=on/off and device in "settings"): train_pairs_per_s, train_target_tokens_per_s (pairs/s x target
@@ -288,7 +288,6 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=1, help="rounds; each runs every setting once")
     parser.add_argument("--device", default="cpu", help="cpu, gpu (the first GPU) or /GPU:<n>")
     parser.add_argument("--timeout", type=int, default=0, help="seconds one setting may take (0: no limit)")
-    parser.add_argument("--results", default=str(common.RESULTS), help="JSON lines file appended to")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # one setting, run by the parent (JSON)
     args = parser.parse_args(argv)
     if args.child:
@@ -310,7 +309,7 @@ def main(argv=None):
         device = device_name(args.device)
     except ValueError as e:
         sys.exit(f"bench_train: {e}")  # one line, before any setting runs
-    results = pathlib.Path(args.results)
+    results = common.RESULTS
     grow_gpu_memory()
     with tf.device(device):
         peak = common.matmul_rate()
@@ -332,13 +331,13 @@ def main(argv=None):
                 errors[i] = out["error"]
                 print(f"round {r}: {label(s)}: FAILED {out['error']}", flush=True)
                 common.append([common.record("train", "train_failed", 1, "count", s["config"], s["model"],
-                                             error=out["error"], **common_fields)], path=results, quiet=True)
+                                             error=out["error"], **common_fields)], quiet=True)
                 continue
             figures[i].append(out["pairs"])
             print(f"round {r}: {label(s)}: {out['pairs']:.1f} pairs/s (first step {out['first']:.1f} s)", flush=True)
             if args.rounds > 1:  # each round's figure as it comes, so a run cut short keeps what it measured
                 common.append([common.record("train", "train_pairs_per_s", out["pairs"], "pairs/s", s["config"],
-                                             s["model"], round=r, **common_fields)], path=results, quiet=True)
+                                             s["model"], round=r, **common_fields)], quiet=True)
             if r == args.rounds:
                 pairs = statistics.median(figures[i])
                 extra = dict(round="median", rounds=[round(x, 2) for x in figures[i]]) if args.rounds > 1 else {}
@@ -346,7 +345,7 @@ def main(argv=None):
                         ("train_target_tokens_per_s", pairs * s["target_len"], "tokens/s"),
                         ("train_matmul_share", pairs * s["flops"] / peak, "fraction"))
                 common.append([common.record("train", metric, value, unit, s["config"], s["model"], **common_fields,
-                                             **extra) for metric, value, unit in rows], path=results, quiet=True)
+                                             **extra) for metric, value, unit in rows], quiet=True)
     medians = {i: statistics.median(v) for i, v in figures.items() if v and i not in errors}
     header = (f"{'config':<7} {'model':<8} {'batch':>5} {'precision':<14} {'jit':<4} {'pairs/s':>9} {'tokens/s':>9} "
               f"{'GFLOP/pair':>10} {'matmul share':>12}  rounds")
@@ -369,7 +368,7 @@ def main(argv=None):
         common.append([common.record(
             "train", "train_bf16_speedup", ratio, "ratio", cname, mname, device=device,
             settings=f"batch_size={batch} {BF16} jit={sb['jit']} / float32 jit={sf['jit']} device={device}",
-            rounds=args.rounds)], path=results, quiet=True)
+            rounds=args.rounds)], quiet=True)
     shown = results.relative_to(REPO) if results.resolve().is_relative_to(REPO) else results
     print(f"results appended to {shown}" + (f"; {len(errors)} setting(s) failed" if errors else ""))
     return 1 if errors else 0

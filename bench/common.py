@@ -26,7 +26,8 @@ if str(REPO) not in sys.path:
 
 from ecm_tf.io_utils import atomic_open  # noqa: E402
 
-RESULTS = REPO / "bench" / "results.jsonl"
+# The results file; ECM_BENCH_RESULTS names another (bench/gpu.sh's dry run writes into its own folder).
+RESULTS = pathlib.Path(os.environ.get("ECM_BENCH_RESULTS") or REPO / "bench" / "results.jsonl")
 CONFIGS = ("paper", "small")
 
 
@@ -118,8 +119,9 @@ def record(bench, metric, value, unit, config, model, **extra):
     return rec
 
 
-def append(records, path=RESULTS, quiet=False):
-    """Appends `records` as JSON lines to `path` atomically (old text + new lines, then rename)."""
+def append(records, path=None, quiet=False):
+    """Appends `records` as JSON lines to `path` (default RESULTS) atomically (old text + new lines, then rename)."""
+    path = pathlib.Path(path or RESULTS)
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     if old and not old.endswith("\n"):
         old += "\n"
@@ -129,8 +131,9 @@ def append(records, path=RESULTS, quiet=False):
         print(f"appended {len(records)} lines to {os.path.relpath(path)}", flush=True)
 
 
-def read(path=RESULTS, since=""):
-    """Records of `path` whose date is >= `since` (an ISO string as written by now())."""
+def read(path=None, since=""):
+    """Records of `path` (default RESULTS) whose date is >= `since` (an ISO string as written by now())."""
+    path = pathlib.Path(path or RESULTS)
     if not path.exists():
         return []
     out = []

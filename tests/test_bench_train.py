@@ -24,8 +24,9 @@ def test_a_failing_setting_is_one_line_and_the_others_still_run(tmp_path, monkey
     monkeypatch.setattr(bench_train, "run_child", fake_child)
     monkeypatch.setattr(common, "matmul_rate", lambda: 1e11)
     out = tmp_path / "results.jsonl"
+    monkeypatch.setattr(common, "RESULTS", out)
     code = bench_train.main(["--configs", "small", "--models", "ecm", "--precision", "float32,mixed_bfloat16",
-                             "--batch_sizes", "8,16", "--rounds", "2", "--results", str(out)])
+                             "--batch_sizes", "8,16", "--rounds", "2"])
     assert code == 1  # a setting failed
     text = capsys.readouterr().out
     assert text.count("FAILED: ResourceExhaustedError: OOM when allocating tensor") == 2  # one per batch size
@@ -61,10 +62,11 @@ def test_an_absent_or_unknown_device_is_refused_in_one_line():
 
 
 @pytest.mark.slow
-def test_both_precisions_train_and_are_recorded(tmp_path):
+def test_both_precisions_train_and_are_recorded(tmp_path, monkeypatch):
     out = tmp_path / "results.jsonl"
+    monkeypatch.setattr(common, "RESULTS", out)
     code = bench_train.main(["--configs", "small", "--models", "ecm", "--jit", "off", "--precision",
-                             "float32,mixed_bfloat16", "--steps", "1", "--results", str(out)])
+                             "float32,mixed_bfloat16", "--steps", "1"])
     assert code == 0
     recs = lines(out)
     pairs = {r["precision"]: r["value"] for r in recs if r["metric"] == "train_pairs_per_s"}

@@ -128,7 +128,7 @@ def targets(recs):
 
 def summary(since, quick):
     recs = common.read(since=since)
-    print(f"\n=== summary: {len(recs)} lines appended to bench/results.jsonl since {since}")
+    print(f"\n=== summary: {len(recs)} lines appended to {common.RESULTS} since {since}")
     if recs:
         print(f"machine: {recs[0]['machine']}")
     header = f"{'bench':<8} {'metric':<34} {'model':<8} {'config':<6} {'value':>11}  {'unit':<10} settings"

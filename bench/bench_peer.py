@@ -265,10 +265,12 @@ def main():
     dec = {k: statistics.median(v) for k, v in decode.items()}
     gflop = round(ours / 1e9, 4)
     records = [common.record("peer", "ecm_tf_train_pairs_per_s", round(v, 2), "pairs/s", args.config, "ecm",
-                             gflop_per_pair=gflop, jit=ECM_TF_JIT[p], precision=p)
+                             gflop_per_pair=gflop, jit=ECM_TF_JIT[p], precision=p,
+                             settings=f"precision={p} jit={'on' if ECM_TF_JIT[p] else 'off'}")
                for (side, p), v in med.items() if side == "ecm_tf"]
     records += [common.record("peer", "peer_train_pairs_per_s", round(v, 2), "pairs/s", args.config, "ecm",
-                              gflop_per_pair=round(theirs / 1e9, 4), variant=side, precision=p, torch=torch.__version__)
+                              gflop_per_pair=round(theirs / 1e9, 4), variant=side, precision=p, torch=torch.__version__,
+                              settings=f"precision={p} variant={side}")
                 for (side, p), v in med.items() if side != "ecm_tf"]
     records += [common.record("peer", "ecm_tf_decode_s_per_post", round(dec["ecm_tf"], 4), "s", args.config, "ecm",
                               beam=BEAM, served=True),

@@ -2,7 +2,7 @@
 
     python -m bench.bench_train [--steps 3] [--configs paper,small] [--models seq2seq,ecm,cerg] [--jit on,off]
                                 [--precision float32,mixed_bfloat16] [--batch_sizes 128,512,2048] [--rounds 1]
-                                [--device cpu|gpu|/GPU:1] [--timeout 0] [--cerg_steps N] [--cerg_paper_batch 128]
+                                [--device auto|cpu|gpu|/GPU:1] [--timeout 0] [--cerg_steps N] [--cerg_paper_batch 128]
 
 A setting is one (config, model, batch size, precision, jit) combination. Each runs in a child process
 of its own under `tf.device(--device)`, so that one failing setting (out of memory, a kernel missing
@@ -168,8 +168,11 @@ BF16 = "mixed_bfloat16"
 
 
 def device_name(text):
-    """"/CPU:0" or "/GPU:1" for --device text ("cpu", "gpu", "/GPU:1", "/device:GPU:0"); ValueError
-    (one line) for an unknown device type or one TensorFlow does not see."""
+    """"/CPU:0" or "/GPU:1" for --device text ("cpu", "gpu", "/GPU:1", "/device:GPU:0", "auto": the first
+    GPU when TensorFlow sees one, else the CPU); ValueError (one line) for an unknown device type or one
+    TensorFlow does not see."""
+    if text == "auto":
+        text = "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
     try:
         spec = tf.DeviceSpec.from_string(text if text.startswith("/") else f"/{text}:0")
     except ValueError:
@@ -286,7 +289,8 @@ def main(argv=None):
     parser.add_argument("--precision", default="float32", help="comma-separated: " + ",".join(PRECISIONS))
     parser.add_argument("--batch_sizes", default="", help="comma-separated batch sizes (default: each config's own)")
     parser.add_argument("--rounds", type=int, default=1, help="rounds; each runs every setting once")
-    parser.add_argument("--device", default="cpu", help="cpu, gpu (the first GPU) or /GPU:<n>")
+    parser.add_argument("--device", default="auto",
+                        help="cpu, gpu (the first GPU), /GPU:<n>, or auto: the first GPU when TensorFlow sees one")
     parser.add_argument("--timeout", type=int, default=0, help="seconds one setting may take (0: no limit)")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # one setting, run by the parent (JSON)
     args = parser.parse_args(argv)

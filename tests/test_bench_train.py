@@ -59,6 +59,8 @@ def test_an_absent_or_unknown_device_is_refused_in_one_line():
         assert proc.returncode == 1
         assert proc.stderr.strip().splitlines()[-1].startswith(f"bench_train: --device={device}: {message}")
     assert bench_train.device_name("cpu") == bench_train.device_name("/device:CPU:0") == "/CPU:0"
+    assert bench_train.device_name("auto") == ("/GPU:0" if bench_train.tf.config.list_physical_devices("GPU")
+                                               else "/CPU:0")
 
 
 @pytest.mark.slow

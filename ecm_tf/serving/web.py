@@ -165,7 +165,7 @@ class ModelBackend:
         for r in records:
             ranked = r.get("responses") or r.get("candidates") or []
             responses.append([c["response"] for c in ranked])
-            scores.append([c.get("score") for c in ranked])
+            scores.append([c.get("score", c.get("log_prob")) for c in ranked])  # CERG without retrieval: log_prob
         return responses, scores, used, post_names
 
 

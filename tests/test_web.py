@@ -159,3 +159,27 @@ def test_cli_refuses_bad_flags_in_one_line(tmp_path):
     proc = run_cli("--mode=web", f"--export_dir={tmp_path}", timeout=120)
     assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
         f"error: --export_dir={tmp_path}: no saved_model.pb (give a version folder, e.g. export/1)"]
+
+
+class _Broken:
+    """A backend whose `auto` fails with a user error and whose other calls fail unexpectedly."""
+
+    def info(self):
+        return {"name": "broken", "step": None, "backend": "test"}
+
+    def respond(self, post, names):
+        if names == ["auto"]:
+            raise web.BackendError(500, "runs/gone: no such folder")
+        if post == "crash":
+            raise RuntimeError("boom")
+        return [["好 的"]] * len(names), [[-1.5]] * len(names), None, None
+
+
+def test_auto_failure_and_internal_errors_are_one_line(trained):
+    cfg, _, _ = trained
+    with serving(cfg, _Broken()) as url:
+        status, reply = call(url + "/api/respond", {"post": "你好"})
+        assert status == 200 and reply["auto"] == {"error": "runs/gone: no such folder"}
+        assert [r["candidates"] for r in reply["rows"]] == [[{"response": "好 的", "score": -1.5}]] * 5
+        assert call(url + "/api/respond", {"post": "crash"}) == (500, {"error": "internal error: RuntimeError: boom"})
+        assert call(url + "/api/respond", {"post": "你好"})[0] == 200  # still serving

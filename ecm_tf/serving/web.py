@@ -16,7 +16,8 @@ API:
   POST /api/respond {"post"} -> {"post", "rows": [{"emotion", "candidates": [{"response", "score"}]}],
                                  "auto": {"emotion", "post_emotion", "candidates"} or {"error"}}
   errors                     -> {"error": one line}: 400 empty post / bad request, 502 server
-                                 unreachable or failing, 504 no reply within --web_timeout seconds.
+                                 unreachable or failing, 504 no reply within --web_timeout seconds,
+                                 500 anything else (the server keeps serving).
 """
 
 import http.server
@@ -86,7 +87,7 @@ class RestBackend:
         return responses, scores, out.get("emotions"), out.get("post_emotions")
 
 
-class ExportBackend(RestBackend):
+class ExportBackend:
     """An export version folder, run in this process as TF Serving runs it."""
 
     def __init__(self, export_dir, token_level="word"):
@@ -152,6 +153,12 @@ class ModelBackend:
             prepared = self.family.prepare_post(self.predictor.settings, post, "post")
         except InputError as e:
             raise BackendError(400, str(e)) from None
+        try:
+            return self._respond(post, prepared, names)
+        except InputError as e:  # e.g. the data folder of `auto` is gone
+            raise BackendError(500, str(e)) from None
+
+    def _respond(self, post, prepared, names):
         with self.lock:
             ids, used, post_names = [], [], []
             for n in names:
@@ -222,6 +229,8 @@ def make_handler(backend, top_k):
                 return self._json(200, answer(backend, post if isinstance(post, str) else "", top_k))
             except BackendError as e:
                 return self._json(e.status, {"error": str(e)})
+            except Exception as e:  # noqa: BLE001 (the page shows one line; the server keeps serving)
+                return self._json(500, {"error": f"internal error: {type(e).__name__}: {e}"[:300]})
 
         def log_message(self, *args):
             pass

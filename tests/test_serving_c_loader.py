@@ -134,8 +134,9 @@ def test_pe2r_export_in_the_c_loader_equals_decode(loader, tmp_path):
         model="pe2r", model_dir=str(tmp_path / "model"), embed_dim=16, hidden=16, emotion_dim=8, cerg_max_chars=8,
         batch_size=4, max_steps=3, log_every=1000, steps_per_checkpoint=1000, steps_per_eval=1000,
         jit_compile=False, vocab_size=200, beam_size=3)
-    pairs = [(list(p), list(r), e) for p, r, e in [("今天天气真好", "是啊出去玩吧", 1), ("我好难过", "别难过了", 2),
-                                                   ("气死我了", "谁惹你了", 4), ("好开心啊", "恭喜你", 5)]]
+    pairs = [("今天天气真好", "是啊出去玩吧", 1), ("我好难过", "别难过了", 2), ("气死我了", "谁惹你了", 4),
+             ("好开心啊", "恭喜你", 5)]
+    pairs = [(list(p), list(r), e) for p, r, e in pairs]
     cerg_trainer.train(cfg, pairs, quiet=True)
     export_dir = serving_module.export(cfg.model_dir, str(tmp_path / "export"))
     posts, emotions = rows()

@@ -106,7 +106,8 @@ def test_in_process_answers_five_emotions_and_auto(trained):
 def test_bad_requests_get_one_line_errors(trained):
     cfg, _, _ = trained
     with serving(cfg, web.ModelBackend(cfg)) as url:
-        assert call(url + "/api/respond", {"post": "   "}) == (400, {"error": "empty post: type something to say to the model"})
+        empty = {"error": "empty post: type something to say to the model"}
+        assert call(url + "/api/respond", {"post": "   "}) == (400, empty)
         assert call(url + "/api/respond", {})[0] == 400
         status, reply = call(url + "/api/respond", raw=b"{not json")
         assert status == 400 and "not JSON" in reply["error"]

@@ -64,7 +64,8 @@ class RestBackend:
         step = None
         try:
             status = client.get_rest(self.url[:-len(":predict")], self.timeout)
-            versions = [v.get("version") for v in status.get("model_version_status", []) if v.get("state") == "AVAILABLE"]
+            versions = [v.get("version") for v in status.get("model_version_status", [])
+                        if v.get("state") == "AVAILABLE"]
             step = versions[0] if versions else None
         except InputError:
             pass

@@ -12,7 +12,7 @@ from ecm_tf.models import registry
 
 MODES = (
     "prep", "train_classifier", "classify", "annotate", "interaction",
-    "train", "decode", "eval", "eval_sheet", "eval_score", "cecg_sheet", "cecg_score", "export", "client", "chat",
+    "train", "decode", "eval", "eval_sheet", "eval_score", "cecg_sheet", "cecg_score", "export", "client", "chat", "web",
 )
 
 # --- general -----------------------------------------------------------------------------
@@ -141,9 +141,11 @@ flags.DEFINE_list("sheets", [], "Filled annotation sheets (CSV) for --mode=eval_
 flags.DEFINE_string("server_url", "http://localhost:8501/v1/models/ecm:predict",
                     "TF Serving endpoint for --mode=client: REST http(s)://HOST:8501/v1/models/MODEL:predict "
                     "or gRPC grpc://HOST:8500/MODEL.")
+flags.DEFINE_string("host", "127.0.0.1", "--mode=web: the address the chat page listens on (0.0.0.0: every interface).")
+flags.DEFINE_integer("port", 8080, "--mode=web: the chat page's port (0: any free one).")
 flags.DEFINE_enum("rest_format", "inputs", ["inputs", "instances"],
                   "REST predict body of --mode=client: columnar 'inputs' or row 'instances'.")
-flags.DEFINE_float("server_timeout", 60.0, "Seconds --mode=client waits for the server's answer.")
+flags.DEFINE_float("server_timeout", 60.0, "Seconds --mode=client and --mode=web wait for TF Serving's answer.")
 
 # --- CERG and P&E2R (issue: CERG) ---------------------------------------------------------
 flags.DEFINE_integer("cerg_layers", 12, "Transformer blocks (paper: 12).")
@@ -212,8 +214,8 @@ BOUNDS = {
     "emotion_dim": (1, None), "selector_loss_weight": (0, None), "imemory_loss_weight": (0, None),
     "learning_rate": ("<0", None), "lr_decay": ("<0", 1), "lr_decay_window": (1, None), "clip_norm": ("<0", None),
     "max_steps": (0, None), "steps_per_checkpoint": (1, None), "steps_per_eval": (0, None),
-    "keep_checkpoints": (1, None), "beam_size": (1, None), "top_k": (1, None), "max_decode_len": (0, None),
-    "min_decode_len": (1, None), "server_timeout": ("<0", None),
+    "keep_checkpoints": (1, None), "beam_size": (1, None), "top_k": (1, None), "port": (0, 65535),
+    "max_decode_len": (0, None), "min_decode_len": (1, None), "server_timeout": ("<0", None),
     "num_posts": (1, None), "auto_emotion_top_k": (1, 5), "eval_posts": (0, None), "cerg_layers": (1, None), "cerg_hidden": (1, None),
     "cerg_heads": (1, None), "cerg_max_chars": (1, None), "replace_rate": (0, 1), "replace_ramp_steps": (0, None),
     "retrieval_k": (0, None), "retrieval_weight": (0, None), "cerg_dropout": (0, "<1"),

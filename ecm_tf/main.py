@@ -40,6 +40,7 @@ MODES = {
     "export": "ecm_tf.serving.export",
     "client": "ecm_tf.serving.client",
     "chat": "ecm_tf.serving.chat",
+    "web": "ecm_tf.serving.web",
 }
 assert set(MODES) == set(ecm_flags.MODES)
 

@@ -82,6 +82,10 @@ def parse_reply(reply, rows, where):
     return responses, scores or [[None] * len(r) for r in responses]
 
 
+class TimedOut(InputError):
+    """The server accepted the connection but sent no reply within the timeout."""
+
+
 def _check_rows(rows, where, ok, what):
     """InputError naming the reply field unless `rows` is a list of lists of `what`."""
     if not isinstance(rows, list):
@@ -93,9 +97,19 @@ def _check_rows(rows, where, ok, what):
 
 
 def predict_rest(server_url, body, timeout=60.0):
-    """POSTs `body` and returns the decoded JSON reply (InputError naming --server_url on failure)."""
+    """POSTs `body` and returns the decoded JSON reply (InputError naming --server_url on failure,
+    TimedOut when no reply comes within `timeout` seconds)."""
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(server_url, data=data, headers={"Content-Type": "application/json"})
+    return _rest(urllib.request.Request(server_url, data=data, headers={"Content-Type": "application/json"}),
+                 server_url, timeout)
+
+
+def get_rest(url, timeout=60.0):
+    """The decoded JSON reply of a GET (e.g. TF Serving's model status), errors as predict_rest."""
+    return _rest(urllib.request.Request(url), url, timeout)
+
+
+def _rest(request, server_url, timeout):
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             return json.loads(reply.read().decode("utf-8"))
@@ -104,8 +118,8 @@ def predict_rest(server_url, body, timeout=60.0):
         raise InputError(f"--server_url={server_url}: HTTP {e.code} {detail}") from None
     except (urllib.error.URLError, OSError) as e:
         if isinstance(e, TimeoutError) or isinstance(getattr(e, "reason", None), TimeoutError):
-            raise InputError(f"--server_url={server_url}: no answer within {timeout:g} s "
-                             f"(--server_timeout={timeout:g}); the server is up but slow or stuck") from None
+            raise TimedOut(f"--server_url={server_url}: no answer within {timeout:g} s "
+                           f"(--server_timeout={timeout:g}); the server is up but slow or stuck") from None
         raise InputError(f"--server_url={server_url}: cannot reach the server ({getattr(e, 'reason', e)})") from None
     except ValueError:
         raise InputError(f"--server_url={server_url}: the reply is not JSON") from None

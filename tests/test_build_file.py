@@ -16,7 +16,7 @@ BAZEL_TESTS = ("//tests:test_architecture", "//tests:test_core", "//tests:test_d
 
 def test_build_lists_every_module_and_test():
     builds = expected_builds()
-    for rel in python_files("ecm_tf") + python_files("tools") + python_files("tests"):
+    for rel in python_files("ecm_tf") + python_files("bench") + python_files("tools") + python_files("tests"):
         build = rel.parent / "BUILD"
         assert build in builds and f'"{rel.name}"' in builds[build], f"{build} misses {rel}"
     for rel, text in builds.items():

@@ -1,7 +1,7 @@
 """The Bazel BUILD files, generated: `python -m tools.build_file` rewrites them; tests/test_build_file.py checks them.
 
-One BUILD per folder of Python modules (ecm_tf/**, tools/**, tests/) plus the root one: a py_library
-per module (deps from its ecm_tf and tools imports), a py_test per test file (run by pytest through
+One BUILD per folder of Python modules (ecm_tf/**, bench/, tools/**, tests/) plus the root one: a py_library
+per module (deps from its ecm_tf, bench and tools imports), a py_test per test file (run by pytest through
 tools/bazel/pytest_main.py), a py_binary //ecm_tf:main. Third-party packages (tensorflow, numpy, ...)
 come from the Python toolchain, the project's venv interpreter (WORKSPACE, tools/bazel/offline.bzl),
 so no target names a pip repository.
@@ -30,7 +30,7 @@ def _label(rel, package):
 
 
 def _imports(path):
-    """Repository-relative paths of the ecm_tf, tools (and, from tests/, tests) modules `path` imports."""
+    """Repository-relative paths of the ecm_tf, bench, tools (and, from tests/, tests) modules `path` imports."""
     local = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         names = []
@@ -42,7 +42,7 @@ def _imports(path):
             sibling = pathlib.Path("tests", name.split(".")[0] + ".py")  # a test importing a tests/ module
             if path.parent.name == "tests" and (REPO / sibling).exists():
                 local.add(sibling)
-            if name.split(".")[0] not in ("ecm_tf", "tools"):
+            if name.split(".")[0] not in ("ecm_tf", "bench", "tools"):
                 continue
             for candidate in (name, name.rsplit(".", 1)[0]):
                 rel = pathlib.Path(candidate.replace(".", "/") + ".py")
@@ -101,7 +101,7 @@ def _root_build():
 def expected_builds():
     """{repository-relative BUILD path: its text}."""
     by_folder = {}
-    for rel in python_files("ecm_tf") + python_files("tools") + python_files("tests"):
+    for rel in python_files("ecm_tf") + python_files("bench") + python_files("tools") + python_files("tests"):
         by_folder.setdefault(rel.parent.as_posix(), []).append(rel)
     builds = {pathlib.Path("BUILD"): _root_build()}
     for package, files in sorted(by_folder.items()):

@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ecm_tf import io_utils  # noqa: E402
-from ecm_tf.evaluation.metrics import distinct_n  # noqa: E402
+from ecm_tf.metrics import distinct_n  # noqa: E402
 
 
 def figures(responses):

@@ -8,7 +8,7 @@ import pytest
 from ecm_tf import flags as ecm_flags
 from ecm_tf.data import pipeline
 from ecm_tf.evaluation import evaluate
-from ecm_tf.evaluation import metrics
+from ecm_tf import metrics
 from test_decoding_decode import FIXTURE, make_model_dir
 
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from ecm_tf.evaluation import metrics
+from ecm_tf import metrics
 
 
 def test_distinct_n_by_hand():

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from ecm_tf import flags as ecm_flags
-from ecm_tf.evaluation import metrics
+from ecm_tf import metrics
 from ecm_tf.models.ecm.loss import ecm_loss
 from ecm_tf.models.ecm import trainer as train_lib
 from test_training_run import tiny

@@ -15,7 +15,6 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 #   0 core -> 1 data -> 2 building blocks (layers, samplers, training utilities, classifiers) ->
 #   3 model families and their registry -> 4 tasks (the --mode modules) -> 5 command line.
 LAYERS = (
-    ("ecm_tf.evaluation.metrics", 0),  # pure functions (distinct-n, perplexity), imported by the families too
     ("ecm_tf.main", 5), ("ecm_tf.flags", 5),
     ("ecm_tf.decoding", 4), ("ecm_tf.evaluation", 4), ("ecm_tf.serving", 4),
     ("ecm_tf.classifier.train", 4), ("ecm_tf.classifier.classify", 4), ("ecm_tf.classifier.annotate", 4),

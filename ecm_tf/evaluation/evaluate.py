@@ -35,7 +35,7 @@ from ecm_tf import io_utils
 from ecm_tf.data import pipeline
 from ecm_tf.data import tfrecords
 from ecm_tf.errors import InputError
-from ecm_tf.evaluation import metrics
+from ecm_tf import metrics
 from ecm_tf.models import registry
 
 # Fewer split pairs of a response emotion than this: its perplexity is marked (see the docstring).

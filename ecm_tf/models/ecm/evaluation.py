@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from ecm_tf import emotions
-from ecm_tf.evaluation import metrics
+from ecm_tf import metrics
 from ecm_tf.data import pipeline
 from ecm_tf.models.ecm.loss import ecm_loss
 
@@ -13,7 +13,7 @@ EVAL_BATCH = 64
 def perplexities(model, cfg, data_dir, split, pairs=None, spread=None):
     """({name: perplexity}, {name: perplexity_token}) teacher forced over the split.
 
-    Names are the response emotions present and "Overall"; see evaluation/metrics.PerplexityAccumulator.
+    Names are the response emotions present and "Overall"; see ecm_tf/metrics.PerplexityAccumulator.
     `pairs`, a dict, receives {name: number of pairs (responses) behind the figures}; `spread`, a
     dict, receives {name: factor}: exp(1.96 standard errors of the mean per-response NLL), so that
     perplexity / factor .. perplexity x factor is its approximate 95% interval (2 pairs or more).

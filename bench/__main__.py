@@ -63,7 +63,7 @@ def _jit(rec):
 
 
 def targets(recs):
-    """Rows (target, figure, value text, status) of the issue's targets for this run's records."""
+    """Rows (target, figure, value text, status) of the suite's targets for this run's records."""
     def pick(metric, models=None):
         found = [r for r in recs if r["metric"] == metric and (models is None or r["model"] in models)
                  and r["bench"] != "allocator"]  # its pairs/s lines are an A/B, not the training figure

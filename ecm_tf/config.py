@@ -65,7 +65,7 @@ MODEL_SETTINGS = (
 )
 
 
-# Model settings added by issue 14 (faithfulness), with the behaviour the package had before
+# Model settings added for faithfulness to the original release, with the behaviour the package had before
 # them: a config.json written before a setting existed describes a model trained that way.
 LEGACY_MODEL_SETTINGS = {
     "loss_average": "token", "pe2r_cell": "gru", "bucket_lengths": "inclusive", "encoder_input": "paper",

@@ -28,7 +28,7 @@ flags.DEFINE_string("export_dir", "", "SavedModel output folder of --mode=export
 flags.DEFINE_integer("seed", 1234, "Random seed.")
 flags.DEFINE_integer("log_every", 50, "Steps between progress lines.")
 
-# --- data preparation (issue: foundation) -------------------------------------------------
+# --- data preparation ----------------------------------------------------------------------
 flags.DEFINE_string("dev_input", "", "Optional dev-set file(s) for --mode=prep (uses the train vocabulary).")
 flags.DEFINE_string("test_input", "", "Optional test-set file(s) for --mode=prep (uses the train vocabulary).")
 flags.DEFINE_float("dev_fraction", 0.05, "Share of --input held out as dev when --dev_input is empty.")
@@ -39,7 +39,7 @@ flags.DEFINE_integer("max_response_len", 30, "Keep a pair when response tokens +
 flags.DEFINE_integer("num_shards", 4, "TFRecord shards per split.")
 flags.DEFINE_enum("token_level", "word", ["word", "char"], "word: jieba segmentation (ECM); char: characters (CERG).")
 flags.DEFINE_string("ememory_words", "", "Optional JSON file with six word lists (ECM release format); default: DUTIR lexicon.")
-# CPED reader (issue 20; ecm_tf/data/cped.py)
+# CPED reader (ecm_tf/data/cped.py)
 flags.DEFINE_boolean("cped_speaker_change", False, "--input_format=cped: only adjacent pairs with a change of speaker.")
 flags.DEFINE_string("cped_emotion_map", "", "--input_format=cped: overrides of the 13 -> 6 mapping, e.g. relaxed=Other,positive-other=Other.")
 flags.DEFINE_string("label_source", "auto", "Emotion labels for unlabelled input: auto (file labels, else lexicon classifier) or a classifier dir.")
@@ -51,7 +51,7 @@ flags.DEFINE_enum("batching", "mixed", ["mixed", "single_emotion"],
                   "mixed: any emotions per batch; single_emotion: the original code's class-balanced batches.")
 flags.DEFINE_integer("shuffle_buffer", 10000, "Shuffle buffer size.")
 
-# --- emotion classifier (issue: classifiers) ----------------------------------------------
+# --- emotion classifier --------------------------------------------------------------------
 flags.DEFINE_enum("classifier", "bilstm", ["lexicon", "rnn", "lstm", "bilstm"], "Classifier of ECM Table 2.")
 flags.DEFINE_string("classifier_dir", "runs/builtin/classifier", "Trained classifier folder (used by eval, annotate).")
 flags.DEFINE_integer("clf_vocab_size", 30000, "Classifier vocabulary size.")
@@ -66,12 +66,12 @@ flags.DEFINE_float("clf_test_fraction", 0.1, "Held-out test share of the classif
 flags.DEFINE_integer("clf_max_len", 64, "Classifier input tokens kept per sentence.")
 flags.DEFINE_integer("clf_min_count", 2, "Words seen fewer times in the classifier train split are UNK.")
 flags.DEFINE_float("clf_dropout", 0.3, "Classifier dropout on embeddings and the sentence vector.")
-# issue 20: extra train-split data (deduplicated against dev/test) and agreement with CPED's human labels
+# the judge: extra train-split data (deduplicated against dev/test) and agreement with CPED's human labels
 flags.DEFINE_string("clf_extra_train", "", "Extra classifier train sentences: .tsv label<TAB>text (silver), .csv CPED, .xml NLPCC; comma separated.")
 flags.DEFINE_string("clf_agreement_input", "", "CPED CSV(s): report the classifier's agreement with their human labels.")
 flags.DEFINE_enum("clf_select", "macro_f1", ["macro_f1", "accuracy"], "Dev metric that picks the classifier epoch.")
 
-# --- model (issue: ECM model family) ------------------------------------------------------
+# --- model: the ECM family ----------------------------------------------------------------
 flags.DEFINE_enum("model", "ecm", list(registry.NAMES), "Model family (models/registry.py).")
 flags.DEFINE_integer("embed_dim", 100, "Word embedding size (paper: 100).")
 flags.DEFINE_integer("hidden", 256, "GRU units per layer (paper: 256).")
@@ -119,7 +119,7 @@ flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"],
                   "recurrent state, softmaxes and losses in float32; checkpoints are the same either way). On a "
                   "CPU, bfloat16 pays off with --nojit_compile only (docs/model.md). Decoding and export run in float32.")
 
-# --- decoding, evaluation, serving (issue: decode/eval/export) ----------------------------
+# --- decoding, evaluation, serving ---------------------------------------------------------
 flags.DEFINE_enum("decoder", "beam", ["beam", "greedy"], "Decoding algorithm.")
 flags.DEFINE_integer("beam_size", 20, "Beam width (paper: 20).")
 flags.DEFINE_integer("top_k", 5, "Responses returned per post and emotion.")
@@ -147,7 +147,7 @@ flags.DEFINE_enum("rest_format", "inputs", ["inputs", "instances"],
                   "REST predict body of --mode=client: columnar 'inputs' or row 'instances'.")
 flags.DEFINE_float("server_timeout", 60.0, "Seconds --mode=client and --mode=web wait for TF Serving's answer.")
 
-# --- CERG and P&E2R (issue: CERG) ---------------------------------------------------------
+# --- CERG and P&E2R ------------------------------------------------------------------------
 flags.DEFINE_integer("cerg_layers", 12, "Transformer blocks (paper: 12).")
 flags.DEFINE_integer("cerg_hidden", 768, "Transformer hidden size (paper: 768).")
 flags.DEFINE_integer("cerg_heads", 12, "Attention heads.")
@@ -161,7 +161,7 @@ flags.DEFINE_float("cerg_dropout", 0.1, "Dropout of the CERG transformer (and it
 
 FLAGS = flags.FLAGS
 
-# --- faithfulness to the original release (issue 14) ---------------------------------------
+# --- faithfulness to the original release ---------------------------------------------------
 flags.DEFINE_enum("loss_average", "response", ["response", "token"],
                   "Loss normalisation: response = mean over each response's tokens, then over the batch "
                   "(the original); token = one mean over all target tokens of the batch.")

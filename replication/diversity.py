@@ -1,4 +1,4 @@
-"""Why beam search returns a handful of generic responses (issue 20, item 4): figures of decode outputs.
+"""Why beam search returns a handful of generic responses: figures of decode outputs.
 
     python replication/diversity.py --decodes=NAME=FILE.jsonl[,NAME=FILE.jsonl...] [--output=FILE.json]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The emotion judge (issue 20): the Table 2 classifiers trained on NLPCC gold alone (the Table 2
+# The emotion judge: the Table 2 classifiers trained on NLPCC gold alone (the Table 2
 # setting, flags/classifier_*.flags), with the silver Weibo sentences, and with silver + CPED
 # utterances; every run is scored on the same NLPCC test split and against CPED's human labels.
 #

@@ -135,7 +135,7 @@ def emotion_word_share(run_dir):
 
 def table4_row(ev):
     gen = ev["generation"]["Overall"]
-    # eval.json of before issue 14 has only the token-level figure, under "perplexity".
+    # eval.json of before the faithfulness settings has only the token-level figure, under "perplexity".
     token_ppl = ev.get("perplexity_token", {}).get("Overall")
     return {"perplexity": round(ev["perplexity"]["Overall"], 2),
             "perplexity_token": round(token_ppl, 2) if token_ppl is not None else None,
@@ -146,7 +146,7 @@ def table4_row(ev):
 
 
 def targets(report):
-    """Issue 20's targets for ECM, each with its measured value and whether it is met."""
+    """The replication's targets for ECM, each with its measured value and whether it is met."""
     t4, per, out = report["table4"], report["emotion_accuracy_per_emotion"], {}
     if "ecm" in t4 and "emb" in t4:
         out["emotion_accuracy >= Emb + 0.05"] = {
@@ -228,7 +228,7 @@ def markdown(report):
                 lines.append(f"| {ROW_NAMES[row]} | " + " | ".join(f"{per[row][e]:.3f}" for e in EMOTIONS) + " |")
     tg = report.get("targets", {})
     if tg:
-        lines += ["", "### Issue 20 targets", "", "| target | measured | met |", "|---|---|---|"]
+        lines += ["", "### Replication targets", "", "| target | measured | met |", "|---|---|---|"]
         for name, t in tg.items():
             lines.append(f"| {name} | {t['value']} | {'yes' if t['met'] else 'no'} |")
     if report["samples"]:

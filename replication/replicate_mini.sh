@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mini replication v2 of ECM Tables 2 and 4 on the real data we have (RESULTS.md, issue 20):
+# Mini replication v2 of ECM Tables 2 and 4 on the real data we have (RESULTS.md):
 #   1. the judge (replication/judge.sh): the four Table 2 classifiers on NLPCC gold (flags/classifier_*.flags),
 #      and the networks with the silver Weibo sentences (and CPED valid utterances); the best by dev
 #      macro-F1 is the judge;

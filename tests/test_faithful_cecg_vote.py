@@ -1,4 +1,4 @@
-"""Issue 14, item 6 (CECG): hard voting over annotators' sheets and the per-emotion label / safe counts."""
+"""CECG scoring: hard voting over annotators' sheets and the per-emotion label / safe counts."""
 
 import csv
 

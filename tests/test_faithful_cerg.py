@@ -1,4 +1,4 @@
-"""Issue 14, item 5: CERG/P&E2R never return an empty response; P&E2R is LSTM-based by default."""
+"""CERG/P&E2R never return an empty response; P&E2R is LSTM-based by default."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Issue 14, item 4: code mode as the original release does it; paper mode in the paper's form.
+"""Code mode as the original release does it; paper mode in the paper's form.
 
 Hand computations in numpy of: the encoder reading the post left-padded then reversed with TF 0.12
 GRUCell semantics (seq2seq_model.py:246-248, rnn_cell.py:181-201); the gate bias initialisation;
@@ -112,7 +112,7 @@ def test_decode_pads_posts_to_the_bucket_size_in_code_mode(tmp_path):
 
 
 def test_older_model_folders_keep_their_behaviour(tmp_path):
-    """A config.json written before issue 14's settings describes the model as it was then trained."""
+    """A config.json written before the faithfulness settings existed describes the model as it was then trained."""
     cfg = make_model_dir(tmp_path / "m", imemory_gate_bias=True, output_features="projection",
                          bucket_lengths="inclusive")
     path = tmp_path / "m" / "config.json"

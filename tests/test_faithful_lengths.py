@@ -1,4 +1,4 @@
-"""Issue 14, item 3: bucket membership `length < size` and D - 1 response tokens for bucket D (the original)."""
+"""Faithfulness to the original release: bucket membership `length < size` and D - 1 response tokens for bucket D (the original)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Issue 14, items 1-2: the original release's perplexity and loss normalisation; plateau decay on the cross-entropy."""
+"""Faithfulness to the original release: its perplexity and loss normalisation; plateau decay on the cross-entropy."""
 
 import json
 import math

@@ -1,4 +1,4 @@
-"""Issue 14, item 6 (ECM Tables 5-7): six categories, Seq2Seq's top 6, pairwise preferences for any
+"""The manual evaluation of ECM Tables 5-7: six categories, Seq2Seq's top 6, pairwise preferences for any
 number of systems, two-tailed paired t-tests of Content and Emotion."""
 
 import csv

@@ -1,8 +1,9 @@
 """The README's commands run as written, and print what the README shows.
 
 The quick start (prep + train on the built-in corpus) runs first, in a fresh folder, with the
-installed package; then every `$ ` command of the README that works on its `runs/builtin/` files
-and needs nothing outside this machine (no ../shared data, Docker or server). Each must exit as
+installed package; then every `$ ` command of the README, and then of the docs pages in DOCS (the
+README's reference pages that show commands on the quick-start model), that works on its
+`runs/builtin/` files and needs nothing outside this machine (no ../shared data, Docker or server). Each must exit as
 the README implies (2 when it shows an `error:` line, else 0), and every output line the README
 shows must be printed, except lines with timings (`s`, `steps/s`, `ETA`) and `...`. A change that
 alters what a user sees fails here until the README shows the new output.
@@ -19,9 +20,11 @@ import pytest
 from conftest import REPO
 
 README = REPO / "README.md"
+DOCS = (REPO / "docs" / "serving.md",)  # checked after the README, in this order
 VOLATILE = re.compile(r"\d s\b|\d s,|steps/s|pairs/s|ETA|\bin \d+(\.\d+)?s\b")
 NOT_HERE = ("../shared", "docker", "curl", "localhost", "bench", "runs/lccc", "runs/mini", "runs/cerg", "runs/s2s",
-            "runs/estc", "clf_bilstm --", "$NLPCC")
+            "runs/estc", "clf_bilstm --", "$NLPCC",
+            "runs/eval_demo")  # eval_demo: made by commands docs/serving.md shows without `$ `
 
 
 def fenced_blocks(text):
@@ -111,13 +114,21 @@ def test_quick_start_prints_what_the_readme_shows(quick_start):
     _check_shown(printed, blocks[first + 1], "quick start", work)  # the output block under the command
 
 
+def checked_commands(page):
+    """(command, output lines shown) of the `$ ` lines of a page that run here (not NOT_HERE)."""
+    return [(c, s) for c, s in shown_commands(fenced_blocks(page.read_text(encoding="utf-8")))
+            if not any(x in c for x in NOT_HERE)]
+
+
 def test_readme_commands_run_as_written(quick_start):
     workdir = quick_start[0]
-    commands = [(c, s) for c, s in shown_commands(fenced_blocks(README.read_text(encoding="utf-8")))
-                if not any(x in c for x in NOT_HERE)]
-    assert len(commands) >= 8, commands
-    for command, shown in commands:
-        proc = _run(command, workdir)
-        expected = 2 if any(l.startswith("error:") for l in shown) else 0
-        assert proc.returncode == expected, f"$ {command}\n{proc.stderr[-3000:]}"
-        _check_shown(proc, shown, f"$ {command}", workdir)
+    pages = [(README, checked_commands(README))] + [(page, checked_commands(page)) for page in DOCS]
+    assert len(pages[0][1]) >= 6, pages[0][1]
+    assert sum(len(commands) for _, commands in pages) >= 11, pages
+    for page, commands in pages:
+        for command, shown in commands:
+            proc = _run(command, workdir)
+            expected = 2 if any(l.startswith("error:") for l in shown) else 0
+            where = f"{page.relative_to(REPO)}: $ {command}"
+            assert proc.returncode == expected, f"{where}\n{proc.stderr[-3000:]}"
+            _check_shown(proc, shown, where, workdir)

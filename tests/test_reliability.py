@@ -1,4 +1,4 @@
-"""Round 3 of the reliability probes (docs/reliability.md): one writer per folder, prep folders that
+"""Reliability probes (docs/reliability.md): one writer per folder, prep folders that
 never mix two preps, output paths checked before the work, bad input as one line, and fault
 injection: runs killed (SIGKILL, at points the environment variable io_utils.FAULT_ENV names) while
 they write, then run again."""

@@ -1,4 +1,4 @@
-"""Extra classifier data beyond the NLPCC split (issue 20): silver sentences, CPED utterances.
+"""Extra classifier data beyond the NLPCC split, for the judge: silver sentences, CPED utterances.
 
 - `--clf_extra_train=FILE[,FILE]`: sentences added to the **train split only**, after the NLPCC
   8:1:1 split is drawn, so dev and test stay the same NLPCC sentences for every choice. Any

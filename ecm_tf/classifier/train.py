@@ -122,7 +122,7 @@ def _train(cfg):
     tr, dv, te = data_lib.split(len(sentences), cfg.clf_dev_fraction, cfg.clf_test_fraction, cfg.seed)
     pick = lambda idx, xs: [xs[i] for i in idx]  # noqa: E731
     extra_report = None
-    if cfg.clf_extra_train:  # issue 20: silver / CPED sentences join the train split only
+    if cfg.clf_extra_train:  # silver / CPED sentences join the train split only
         extra, extra_report = extra_data.extra_train(cfg.clf_extra_train, [sentences[i][0] for i in [*dv, *te]],
                                                      cped.emotion_map(cfg.cped_emotion_map))
         _log("extra train sentences: " + "; ".join(f"{r['path']} {r['kept']} kept, {r['dropped_as_dev_or_test']} "
@@ -165,7 +165,7 @@ def _train(cfg):
     }
     if extra_report is not None:
         report["extra_train"] = extra_report
-    if cfg.clf_agreement_input:  # issue 20: agreement with CPED's human labels
+    if cfg.clf_agreement_input:  # agreement with CPED's human labels
         report["agreement"] = extra_data.agreement(predict_tokens, cfg.clf_agreement_input,
                                                    lambda t: data_lib.tokenize(t, cfg.clf_max_len),
                                                    cped.emotion_map(cfg.cped_emotion_map))

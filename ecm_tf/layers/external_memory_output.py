@@ -29,7 +29,7 @@ class ExternalMemoryOutput(keras.layers.Layer):
     logit is computed from its own weight column, and one logsumexp runs over the target's part
     of the vocabulary only. The other part does not enter log P(target), so this is the same
     value with half the exponentials (measured: the output layer's forward and backward 20%
-    faster at the paper size; README "Speed").
+    faster at the paper size; bench/README.md).
 
     Args:
       vocab_size: int, response vocabulary size V.

@@ -64,6 +64,7 @@ def _expected_choices(data_dir):
             for p in POSTS]
 
 
+@pytest.mark.slow
 def test_decode_auto_names_the_post_emotion_and_the_choice(model_dir, tmp_path):
     posts = tmp_path / "posts.txt"
     posts.write_text("\n".join(POSTS) + "\n", encoding="utf-8")
@@ -80,6 +81,7 @@ def test_decode_auto_names_the_post_emotion_and_the_choice(model_dir, tmp_path):
     assert len([l for l in two.stdout.splitlines() if l.startswith("{")]) == 2 * len(POSTS)
 
 
+@pytest.mark.slow
 def test_saved_model_auto_matches_python_under_the_session_loader(model_dir, tmp_path):
     cfg = ecm_flags.defaults().replace(model_dir=str(model_dir), beam_size=4, top_k=3)
     decoder, model_cfg = ecm_family.load_decoder(cfg)
@@ -98,6 +100,7 @@ def test_saved_model_auto_matches_python_under_the_session_loader(model_dir, tmp
         assert served["responses"][i] == [" ".join(t) for t, _ in best]
 
 
+@pytest.mark.slow
 def test_eval_auto_decodes_each_post_with_its_chosen_emotion(model_dir, tmp_path):
     import shutil
 

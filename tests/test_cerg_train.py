@@ -101,6 +101,7 @@ def test_bad_inputs_are_input_errors(trained, tmp_path):
         CergPredictor.load(str(tmp_path))
 
 
+@pytest.mark.slow
 def test_saved_model_no_posts_and_mismatched_lengths(trained, tmp_path):
     cfg, _, _ = trained
     path = serving_module.export(cfg.model_dir, str(tmp_path / "export"))
@@ -120,6 +121,7 @@ def test_saved_model_no_posts_and_mismatched_lengths(trained, tmp_path):
     assert "inputs emotion and post must have the same number of rows" in mismatched["session_error"]
 
 
+@pytest.mark.slow
 def test_saved_model_export_matches_the_predictor(trained, tmp_path):
     """Text in, text out under TF Serving's session loader, as tf.saved_model.load and as the predictor
     without retrieval (raw posts: repeats capped, digits, an unknown character)."""

@@ -124,6 +124,7 @@ def test_unknown_emotion_and_missing_model(model_dir, tmp_path):
                    "no such folder")
 
 
+@pytest.mark.slow
 def test_decode_says_what_it_loaded_and_refuses_a_damaged_checkpoint(model_dir, tmp_path):
     ok = cli("--mode=decode", f"--model_dir={model_dir}", "--emotion=Happy", cwd=tmp_path, stdin="你好\n")
     assert ok.returncode == 0, ok.stderr[-2000:]
@@ -142,6 +143,7 @@ def test_decode_says_what_it_loaded_and_refuses_a_damaged_checkpoint(model_dir, 
     assert files_under(tmp_path / "export") == []
 
 
+@pytest.mark.slow
 def test_train_refusals_leave_no_trace(tmp_path):
     one_line_error(cli("--mode=train", f"--data_dir={tmp_path / 'no_data'}", f"--model_dir={tmp_path / 'm'}",
                        "--flagfile=" + str(FLAGS / "smoke.flags"), cwd=tmp_path), "no_data")

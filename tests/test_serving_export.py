@@ -61,6 +61,7 @@ def test_session_loader_matches_tf2_loader_and_decoder(exported):
     assert np.asarray(ids["session"]["ids"]).shape[:2] == (1, 3)
 
 
+@pytest.mark.slow
 def test_unknown_emotion_is_refused_by_both_loaders(exported):
     both = load_both_ways(exported[2], "serving_default", {"posts": ["你好"], "emotions": ["Joy"]})
     assert "unknown emotion" in both["session_error"] and "unknown emotion" in both["tf2_error"]

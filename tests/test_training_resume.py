@@ -48,6 +48,7 @@ def test_half_then_resume_equals_straight_run(tmp_path, capsys):
     assert float(straight.lr.numpy()) == float(resumed.lr.numpy())
 
 
+@pytest.mark.slow
 def test_kill_9_then_rerun_equals_uninterrupted_run(tmp_path):
     args = ["--mode=train", "--flagfile=flags/ecm.flags", "--flagfile=flags/smoke.flags", f"--data_dir={FIXTURE}",
             "--bucket_boundaries=", "--batch_size=8", "--log_every=10", "--steps_per_checkpoint=10",

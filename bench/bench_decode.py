@@ -50,7 +50,7 @@ from bench import common  # noqa: E402
 from ecm_tf import flags as ecm_flags  # noqa: E402
 from ecm_tf.data import vocab  # noqa: E402
 from ecm_tf.samplers.beam_search import beam_search, tile_beam  # noqa: E402
-from ecm_tf.models.ecm import ecm_model  # noqa: E402
+from ecm_tf.models.ecm import factory  # noqa: E402
 
 VOCAB, BEAM, POST_LEN, MAX_LEN = 40000, 20, 10, 12
 # Per-step kernels are decoder-side; the attention key projection is computed once per post.
@@ -151,7 +151,7 @@ def served_latency(runs):
     if "decode" not in _SERVED:
         cfg = ecm_flags.defaults()
         mask = (np.random.default_rng(0).random([6, VOCAB]) < 0.02).astype(np.uint8)
-        _SERVED["decode"] = make_decode(ecm_model.create(cfg, VOCAB, VOCAB, mask))
+        _SERVED["decode"] = make_decode(factory.create(cfg, VOCAB, VOCAB, mask))
     decode, steps = _SERVED["decode"]
     post = np.random.default_rng(0).integers(4, VOCAB, size=[1, POST_LEN]).astype(np.int32)
     latency = timed(decode, post, np.array([5], np.int32), runs=runs)
@@ -200,7 +200,7 @@ def main():
     cfg = ecm_flags.defaults()  # paper sizes: embed 100, hidden 256, 2 layers, emotion 100, all components
     rng = np.random.default_rng(0)
     mask = (rng.random([6, VOCAB]) < 0.02).astype(np.uint8)
-    model = ecm_model.create(cfg, VOCAB, VOCAB, mask)
+    model = factory.create(cfg, VOCAB, VOCAB, mask)
     decode, steps = make_decode(model)
 
     post = rng.integers(4, VOCAB, size=[1, POST_LEN]).astype(np.int32)

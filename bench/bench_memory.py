@@ -35,11 +35,11 @@ def child_decode(args):
 
     from bench import bench_decode
     from ecm_tf import flags as ecm_flags
-    from ecm_tf.models.ecm import ecm_model
+    from ecm_tf.models.ecm import factory
 
     vocab = bench_decode.VOCAB
     mask = (np.random.default_rng(0).random([6, vocab]) < 0.02).astype(np.uint8)
-    decode, _ = bench_decode.make_decode(ecm_model.create(ecm_flags.defaults(), vocab, vocab, mask))
+    decode, _ = bench_decode.make_decode(factory.create(ecm_flags.defaults(), vocab, vocab, mask))
     rng = np.random.default_rng(0)
     for batch in (1, args.batch_posts):
         post = rng.integers(4, vocab, size=[batch, bench_decode.POST_LEN]).astype(np.int32)

@@ -39,7 +39,7 @@ from ecm_tf import flags as ecm_flags  # noqa: E402
 from ecm_tf import emotions  # noqa: E402
 from ecm_tf import saved_models  # noqa: E402
 from ecm_tf.data.vocab import SPECIALS, Vocab  # noqa: E402
-from ecm_tf.models.ecm import ecm_model  # noqa: E402
+from ecm_tf.models.ecm import factory  # noqa: E402
 from ecm_tf.models.ecm import serving_module as ecm_serving  # noqa: E402
 
 CONFIGS = {
@@ -57,7 +57,7 @@ def serving_module(c):
     vocab = Vocab(list(SPECIALS) + [f"w{i}" for i in range(len(SPECIALS), v)])
     mask = (np.random.default_rng(0).random([emotions.NUM_EMOTIONS, v]) < 0.02).astype(np.uint8)
     mask[:, : len(SPECIALS)] = 0
-    model = ecm_model.create(cfg, v, v, mask)
+    model = factory.create(cfg, v, v, mask)
     return ecm_serving.ServingModule(model, cfg, vocab, vocab), cfg
 
 

@@ -44,7 +44,7 @@ import tensorflow as tf  # noqa: E402
 
 from bench import common  # noqa: E402
 from ecm_tf import flags as ecm_flags  # noqa: E402
-from ecm_tf.models.ecm import ecm_model  # noqa: E402
+from ecm_tf.models.ecm import factory  # noqa: E402
 from ecm_tf.models.ecm.trainer import Trainer  # noqa: E402
 
 CONFIGS = {
@@ -143,7 +143,7 @@ def measure(c, model_name, jit, steps, precision="float32"):
     rng = np.random.default_rng(1)
     mask = (rng.random((6, c["vocab_size"])) < 0.01).astype(np.uint8)
     mask[:, :4] = 0
-    trainer = Trainer(cfg, model_fn=lambda: ecm_model.create(cfg, c["vocab_size"], c["vocab_size"], mask, jit))
+    trainer = Trainer(cfg, model_fn=lambda: factory.create(cfg, c["vocab_size"], c["vocab_size"], mask, jit))
     batch = {k: tf.constant(v) for k, v in synthetic_batch(c).items()}
     seconds, first = timed_steps(trainer.train_step, batch, steps, lambda out: out["loss"])
     return c["batch_size"] * steps / seconds, first

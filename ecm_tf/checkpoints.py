@@ -54,6 +54,18 @@ def describe(prefix, reader=None):
     return prefix if step is None else f"{prefix} (step {step})"
 
 
+def latest(path, flag="--model_dir"):
+    """A checkpoint prefix from a model folder (its latest) or a prefix; InputError naming `flag` if none."""
+    if tf.io.gfile.isdir(path):
+        prefix = tf.train.latest_checkpoint(path)
+        if prefix is None:
+            raise InputError(f"{flag}={path}: no checkpoint in this folder (train first)")
+        return prefix
+    if not tf.io.gfile.exists(path + ".index"):
+        raise InputError(f"{flag}={path}: no such checkpoint")
+    return path
+
+
 def newest_intact(prefixes, where):
     """The newest of `prefixes` (oldest first, as CheckpointManager.checkpoints) that reads whole,
     with a warning on stderr for each damaged one skipped; None when there are none at all.

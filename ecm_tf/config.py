@@ -1,9 +1,9 @@
 """A frozen snapshot of the flags: built once after parsing, saved beside every output.
 
-`Config` gives attribute access (`cfg.batch_size`) and refuses assignment. Model-defining
-settings (MODEL_SETTINGS) are written to `model_dir/config.json` by training and reloaded
-by eval/decode/export (`read_saved` once per command, then `with_model_settings`), so a model is
-always rebuilt as trained. The command line (flags.py) builds the Config: `flags.settings()`.
+`Config` gives attribute access (`cfg.batch_size`) and refuses assignment. Training writes it to
+`model_dir/config.json`; eval/decode/export read that file once per command (`read_saved`) and take
+its model-defining settings from it (`with_model_settings`: DATA_SETTINGS and the family schema's
+saved settings, ecm_tf/schema.py), so a model is always rebuilt as trained. The command line (flags.py) builds the Config: `flags.settings()`.
 """
 
 import os
@@ -50,39 +50,18 @@ class Config:
         io_utils.write_json(os.path.join(folder, name), self._values)
 
 
-# Settings that define a trained model: saved in config.json and reloaded by eval/decode/export (the
-# command line defines them, in flags.py; this module owns the list).
-MODEL_SETTINGS = (
-    "model", "embed_dim", "hidden", "num_layers", "emotion_dim", "use_emb", "use_imemory", "use_ememory",
-    "read_gate_inputs", "write_gate_inputs", "imemory_layers", "gate_bias_init", "selector_input",
-    "selector_loss", "imemory_norm", "imemory_decay_padding", "reverse_encoder_input", "attention_mask_pad",
-    "selector_loss_weight", "imemory_loss_weight", "vocab_size", "max_post_len", "max_response_len",
-    "token_level", "data_dir", "bucket_boundaries", "cerg_layers", "cerg_hidden", "cerg_heads",
-    "cerg_max_chars", "cerg_dropout", "replace_rate", "replace_ramp_steps",
+# Settings of the data a model was trained on (the prep folder, its lengths and buckets, the classifier
+# of its labels), saved in config.json beside the family's model settings (its schema: models/*/settings.py,
+# ecm_tf/schema.py) and reloaded with them; "model" names the family.
+DATA_SETTINGS = (
+    "model", "data_dir", "vocab_size", "max_post_len", "max_response_len", "token_level", "bucket_boundaries",
     "classifier", "clf_vocab_size", "clf_embed_dim", "clf_hidden",
-    "loss_average", "pe2r_cell", "bucket_lengths", "encoder_input", "gru_cell", "attention_query_bias",
-    "imemory_gate_bias", "output_features",
 )
-
-
-# Model settings added for faithfulness to the original release, with the behaviour the package had before
-# them: a config.json written before a setting existed describes a model trained that way.
-LEGACY_MODEL_SETTINGS = {
-    "loss_average": "token", "pe2r_cell": "gru", "bucket_lengths": "inclusive", "encoder_input": "paper",
-    "gru_cell": "paper", "attention_query_bias": False, "imemory_gate_bias": True, "output_features": "projection",
-}
 
 
 # Decoding settings a model folder may carry (its training flags set them, e.g. flags/quickstart.flags):
 # decode/chat/eval/export of that folder use the saved value unless the command line gives one.
 DECODE_DEFAULTS = ("min_decode_len",)
-
-
-def with_legacy_settings(saved):
-    """A saved config dict with the settings it predates filled in as the package then behaved."""
-    if "model" not in saved and "use_emb" not in saved:
-        return dict(saved)  # not a model config
-    return {**LEGACY_MODEL_SETTINGS, **saved}
 
 
 def refuse_prep_folder(model_dir, flag="--model_dir"):
@@ -107,15 +86,10 @@ def read_saved(model_dir, flag="--model_dir"):
     return io_utils.read_json(path)
 
 
-def with_model_settings(cfg, saved):
-    """`cfg` with the model-defining settings replaced by those of a saved config dict (settings the
-    file predates: their earlier behaviour, LEGACY_MODEL_SETTINGS), and the DECODE_DEFAULTS the file
-    holds where the command line set none."""
-    saved = with_legacy_settings(saved)
+def with_model_settings(cfg, saved, settings_class):
+    """`cfg` as the model of a saved config dict was trained: its DATA_SETTINGS and the saved settings of
+    its family's `settings_class` (a schema; settings the file predates: their legacy values), and the
+    DECODE_DEFAULTS the file holds where the command line set none."""
     decoding = {k: saved[k] for k in DECODE_DEFAULTS if k in saved and k in cfg and not cfg.is_set(k)}
-    return cfg.replace(**{k: saved[k] for k in MODEL_SETTINGS if k in saved}, **decoding)
-
-
-def load_model_config(cfg, model_dir=None, flag="--model_dir"):
-    """with_model_settings(cfg, read_saved(model_dir)): cfg as the model in model_dir was trained."""
-    return with_model_settings(cfg, read_saved(model_dir or cfg.model_dir, flag))
+    data = {k: saved[k] for k in DATA_SETTINGS if k in saved}
+    return cfg.replace(**data, **settings_class.saved_values(saved), **decoding)

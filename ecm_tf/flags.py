@@ -8,12 +8,57 @@ changes a setting after that.
 from absl import flags
 
 from ecm_tf import config
+from ecm_tf import schema
 from ecm_tf.models import registry
+from ecm_tf.models.cerg.settings import CergSettings
+from ecm_tf.models.ecm.settings import EcmSettings
+from ecm_tf.models.pe2r.settings import Pe2rSettings
 
 MODES = (
     "prep", "train_classifier", "classify", "annotate", "interaction",
     "train", "decode", "eval", "eval_sheet", "eval_score", "cecg_sheet", "cecg_score", "export", "client", "chat", "web",
 )
+
+
+def _range_validator(name, low, high):
+    def check(value):
+        if value is None:
+            return True
+        ok_low = low is None or (value > 0 if low == "<0" else value >= low)
+        ok_high = high is None or (value < 1 if high == "<1" else value <= high)
+        if not (ok_low and ok_high):
+            lo = "> 0" if low == "<0" else (f">= {low}" if low is not None else "")
+            hi = "< 1" if high == "<1" else (f"<= {high}" if high is not None else "")
+            raise flags.ValidationError(f"must be {' and '.join(p for p in (lo, hi) if p)}")
+        return True
+    return check
+
+
+_SCHEMA_SPECS = {}  # flag name -> the schema Spec it was defined from
+
+
+def define_from_schema(settings_class):
+    """One flag per setting of a family's settings class (ecm_tf/schema.py): its default, help, choices
+    (an enum flag) and bounds (a validator). A setting two schemas share (schema.same_as) is defined once."""
+    for name, field in settings_class.fields().items():
+        spec = schema.spec_of(field)
+        if _SCHEMA_SPECS.get(name) is spec:
+            continue
+        default = field.default
+        if spec.choices:
+            flags.DEFINE_enum(name, default, list(spec.choices), spec.help)
+        elif isinstance(default, bool):
+            flags.DEFINE_boolean(name, default, spec.help)
+        elif isinstance(default, int):
+            flags.DEFINE_integer(name, default, spec.help)
+        elif isinstance(default, float):
+            flags.DEFINE_float(name, default, spec.help)
+        else:
+            flags.DEFINE_string(name, default, spec.help)
+        if spec.bounds != (None, None):
+            flags.register_validator(name, _range_validator(name, *spec.bounds))
+        _SCHEMA_SPECS[name] = spec
+
 
 # --- general -----------------------------------------------------------------------------
 flags.DEFINE_enum("mode", "prep", MODES, "What to run.")
@@ -73,33 +118,7 @@ flags.DEFINE_enum("clf_select", "macro_f1", ["macro_f1", "accuracy"], "Dev metri
 
 # --- model: the ECM family ----------------------------------------------------------------
 flags.DEFINE_enum("model", "ecm", list(registry.NAMES), "Model family (models/registry.py).")
-flags.DEFINE_integer("embed_dim", 100, "Word embedding size (paper: 100).")
-flags.DEFINE_integer("hidden", 256, "GRU units per layer (paper: 256).")
-flags.DEFINE_integer("num_layers", 2, "GRU layers in encoder and decoder (paper: 2).")
-flags.DEFINE_integer("emotion_dim", 100, "Emotion category embedding size (paper: 100).")
-flags.DEFINE_boolean("use_emb", True, "Emotion category embedding (Emb).")
-flags.DEFINE_boolean("use_imemory", True, "Internal memory.")
-flags.DEFINE_boolean("use_ememory", True, "External memory (type-selected split vocabulary).")
-# Paper (default) vs original-code behaviour; flags/ecm_code.flags turns all of these to the code side.
-flags.DEFINE_enum("read_gate_inputs", "paper", ["paper", "code"],
-                  "paper: [e(y);s;c] (Eq. 6); code: [e(y);c;v_e;s1;s2].")
-flags.DEFINE_enum("write_gate_inputs", "paper", ["paper", "code"], "paper: top-layer s_t (Eq. 7); code: [s1;s2].")
-flags.DEFINE_enum("imemory_layers", "all", ["all", "first"], "Decoder layers that receive M_r (code: first).")
-flags.DEFINE_float("gate_bias_init", 0.0, "Initial bias of the read/write gates (code: 1.0).")
-flags.DEFINE_enum("selector_input", "state", ["state", "output"],
-                  "Type selector on the decoder state s_t (Eq. 11) or on the attention output projection (code).")
-flags.DEFINE_enum("selector_loss", "paper", ["paper", "bce"], "paper: -q log alpha (Eq. 15); bce: full binary cross-entropy.")
-flags.DEFINE_enum("imemory_norm", "l2", ["l2", "squared"], "Final internal-memory term: ||M|| (paper) or ||M||^2 (code).")
-flags.DEFINE_boolean("imemory_decay_padding", False, "Code: memory keeps decaying through padding.")
-flags.DEFINE_boolean("reverse_encoder_input", False, "Code: the encoder reads the post reversed.")
-flags.DEFINE_enum("post_embedding_init", "keras", ["keras", "unit"],
-                  "Initial post (encoder) embeddings: keras = U(-0.05, 0.05), Keras's default; unit = "
-                  "U(-sqrt 3, sqrt 3), variance 1 (the default of TF 1.x's legacy seq2seq EmbeddingWrapper): "
-                  "the encoder sees the post's words from the first step, so a briefly trained model "
-                  "conditions on the post sooner (flags/quickstart.flags, docs/model.md). Initialisation only.")
-flags.DEFINE_boolean("attention_mask_pad", True, "Mask PAD encoder positions in attention (code: no mask).")
-flags.DEFINE_float("selector_loss_weight", 1.0, "Weight of the type-selector term.")
-flags.DEFINE_float("imemory_loss_weight", 1.0, "Weight of the internal-memory term.")
+define_from_schema(EcmSettings)  # sizes, modules, paper-vs-code choices: models/ecm/settings.py
 
 # --- training -----------------------------------------------------------------------------
 flags.DEFINE_float("learning_rate", 0.5, "SGD learning rate (paper: 0.5).")
@@ -148,42 +167,13 @@ flags.DEFINE_enum("rest_format", "inputs", ["inputs", "instances"],
 flags.DEFINE_float("server_timeout", 60.0, "Seconds --mode=client and --mode=web wait for TF Serving's answer.")
 
 # --- CERG and P&E2R ------------------------------------------------------------------------
-flags.DEFINE_integer("cerg_layers", 12, "Transformer blocks (paper: 12).")
-flags.DEFINE_integer("cerg_hidden", 768, "Transformer hidden size (paper: 768).")
-flags.DEFINE_integer("cerg_heads", 12, "Attention heads.")
-flags.DEFINE_integer("cerg_max_chars", 32, "Max characters of post and of response (paper: 32).")
-flags.DEFINE_float("replace_rate", 0.05, "Final character-replacement rate (paper: 5%).")
-flags.DEFINE_integer("replace_ramp_steps", 10000, "Steps over which the replacement rate ramps up.")
+define_from_schema(CergSettings)  # models/cerg/settings.py
 flags.DEFINE_integer("retrieval_k", 2, "BM25 neighbours used to rerank (paper: 2).")
 flags.DEFINE_float("retrieval_weight", 1.0, "Weight of the retrieval similarity in the rerank score.")
 flags.DEFINE_boolean("no_retrieval", False, "Ablation: beam search only, no BM25 rerank.")
-flags.DEFINE_float("cerg_dropout", 0.1, "Dropout of the CERG transformer (and its substitute masked LM).")
+define_from_schema(Pe2rSettings)  # --pe2r_cell (its sizes are ECM's and CERG's): models/pe2r/settings.py
 
 FLAGS = flags.FLAGS
-
-# --- faithfulness to the original release ---------------------------------------------------
-flags.DEFINE_enum("loss_average", "response", ["response", "token"],
-                  "Loss normalisation: response = mean over each response's tokens, then over the batch "
-                  "(the original); token = one mean over all target tokens of the batch.")
-flags.DEFINE_enum("pe2r_cell", "lstm", ["lstm", "gru"],
-                  "Recurrent cell of the P&E2R baseline (CERG paper: LSTM); saved in config.json.")
-flags.DEFINE_enum("bucket_lengths", "original", ["original", "inclusive"],
-                  "original: a pair is in the first bucket with length < size and a post in bucket D gets "
-                  "at most D - 1 response tokens (EOS included), as the original; inclusive: length <= "
-                  "size and D tokens.")
-flags.DEFINE_enum("encoder_input", "paper", ["paper", "reversed", "code"],
-                  "paper: natural order, PAD masked; reversed: reversed within the length, PAD masked; code: "
-                  "the original, the post left-padded then reversed and the GRU run over the PAD embeddings first "
-                  "(--reverse_encoder_input is read as reversed).")
-flags.DEFINE_enum("gru_cell", "paper", ["paper", "code"],
-                  "code: TF 0.12 GRUCell semantics in encoder and decoder (reset applied before the matmul, "
-                  "reset/update gate biases initialised to 1.0).")
-flags.DEFINE_boolean("attention_query_bias", False, "Code: the attention's query projection has a bias.")
-flags.DEFINE_boolean("imemory_gate_bias", False,
-                     "Code: the internal-memory read/write gates have a bias (--gate_bias_init); Eq. 6-7 have none.")
-flags.DEFINE_enum("output_features", "state", ["state", "projection"],
-                  "state: softmax(W_o s_t) (Eq. 4); projection: W_o W_p [s_t; c'] (the original's output projection).")
-
 
 
 def defined_names():
@@ -210,33 +200,17 @@ BOUNDS = {
     "clf_vocab_size": (3, None), "clf_embed_dim": (1, None), "clf_hidden": (1, None), "clf_epochs": (1, None),
     "clf_batch_size": (1, None), "clf_learning_rate": ("<0", None), "clf_dev_fraction": (0, "<1"),
     "clf_test_fraction": (0, "<1"), "clf_max_len": (1, None), "clf_min_count": (1, None),
-    "clf_dropout": (0, "<1"), "embed_dim": (1, None), "hidden": (1, None), "num_layers": (1, None),
-    "emotion_dim": (1, None), "selector_loss_weight": (0, None), "imemory_loss_weight": (0, None),
+    "clf_dropout": (0, "<1"),
     "learning_rate": ("<0", None), "lr_decay": ("<0", 1), "lr_decay_window": (1, None), "clip_norm": ("<0", None),
     "max_steps": (0, None), "steps_per_checkpoint": (1, None), "steps_per_eval": (0, None),
     "keep_checkpoints": (1, None), "beam_size": (1, None), "top_k": (1, None), "port": (0, 65535),
     "max_decode_len": (0, None), "min_decode_len": (1, None), "server_timeout": ("<0", None),
-    "num_posts": (1, None), "auto_emotion_top_k": (1, 5), "eval_posts": (0, None), "cerg_layers": (1, None), "cerg_hidden": (1, None),
-    "cerg_heads": (1, None), "cerg_max_chars": (1, None), "replace_rate": (0, 1), "replace_ramp_steps": (0, None),
-    "retrieval_k": (0, None), "retrieval_weight": (0, None), "cerg_dropout": (0, "<1"),
+    "num_posts": (1, None), "auto_emotion_top_k": (1, 5), "eval_posts": (0, None),
+    "retrieval_k": (0, None), "retrieval_weight": (0, None),
 }
 # Paths that must exist when given (comma-separated lists for the list-valued ones).
 INPUT_FILES = ("input", "dev_input", "test_input", "ememory_words", "pretrained_embeddings", "systems", "sheets")
 INPUT_FOLDERS = ("vocab_dir",)
-
-
-def _range_validator(name, low, high):
-    def check(value):
-        if value is None:
-            return True
-        ok_low = low is None or (value > 0 if low == "<0" else value >= low)
-        ok_high = high is None or (value < 1 if high == "<1" else value <= high)
-        if not (ok_low and ok_high):
-            lo = "> 0" if low == "<0" else (f">= {low}" if low is not None else "")
-            hi = "< 1" if high == "<1" else (f"<= {high}" if high is not None else "")
-            raise flags.ValidationError(f"must be {' and '.join(p for p in (lo, hi) if p)}")
-        return True
-    return check
 
 
 def _paths(value):

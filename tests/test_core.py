@@ -5,10 +5,11 @@ import os
 
 import pytest
 
-from ecm_tf import config, emotions, io_utils
+from ecm_tf import emotions, io_utils
 from ecm_tf import flags as ecm_flags
 from ecm_tf.data import text
 from ecm_tf.errors import InputError
+from ecm_tf.models import registry
 
 
 def test_emotion_ids_follow_the_release_order():
@@ -60,13 +61,13 @@ def test_config_is_frozen_and_round_trips(tmp_path):
     assert changed.hidden == 32 and cfg.hidden == 256
     model_dir = tmp_path / "m"
     changed.replace(model_dir=str(model_dir)).save(str(model_dir))
-    reloaded = config.load_model_config(cfg, str(model_dir))
+    reloaded = registry.model_settings(cfg, str(model_dir))
     assert reloaded.hidden == 32 and reloaded.batch_size == cfg.batch_size
     with pytest.raises(InputError, match="no such folder"):
-        config.load_model_config(cfg, str(tmp_path / "missing"))
+        registry.model_settings(cfg, str(tmp_path / "missing"))
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no config.json"):
-        config.load_model_config(cfg, str(tmp_path / "empty"))
+        registry.model_settings(cfg, str(tmp_path / "empty"))
 
 
 def test_atomic_open_leaves_nothing_on_failure(tmp_path):

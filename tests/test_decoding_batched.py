@@ -13,7 +13,7 @@ from ecm_tf import emotions
 from ecm_tf import flags as ecm_flags
 from ecm_tf.data import vocab as vocab_lib
 from ecm_tf.models.ecm import decoder as decoder_lib
-from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import factory
 from ecm_tf.models.ecm.family import EcmFamily, EcmPredictor
 
 FIXTURE = REPO / "tfrecords" / "fixture"
@@ -26,7 +26,7 @@ def predictor(**changes):
     cfg = ecm_flags.defaults().replace(data_dir=str(FIXTURE), embed_dim=8, hidden=8, emotion_dim=4, num_layers=2,
                                        beam_size=4, top_k=3, **changes)
     tf.keras.utils.set_random_seed(0)
-    model = ecm_model.build_model(cfg, cfg.data_dir)
+    model = factory.build_model(cfg, cfg.data_dir)
     post_vocab, response_vocab = vocab_lib.load_pair(cfg.data_dir, flag="--data_dir")
     return EcmPredictor(EcmFamily(), decoder_lib.Decoder(model, cfg, post_vocab, response_vocab))
 

@@ -12,7 +12,7 @@ from ecm_tf import flags as ecm_flags
 from ecm_tf.decoding import decode as decode_lib
 from ecm_tf.models.ecm.decoder import bucket_length, post_tokens
 from ecm_tf.errors import InputError
-from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import factory
 
 FIXTURE = REPO / "tfrecords" / "fixture"
 
@@ -22,7 +22,7 @@ def make_model_dir(folder, **changes):
     cfg = ecm_flags.defaults().replace(data_dir=str(FIXTURE), model_dir=str(folder), embed_dim=8, hidden=8,
                                     emotion_dim=4, num_layers=2, beam_size=4, top_k=3, **changes)
     tf.keras.utils.set_random_seed(0)
-    model = ecm_model.build_model(cfg, cfg.data_dir)
+    model = factory.build_model(cfg, cfg.data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     cfg.replace(post_vocab_size=model.post_vocab_size, response_vocab_size=model.response_vocab_size).save(folder)
     tf.train.Checkpoint(model=model).save(str(folder / "ckpt"))

@@ -11,6 +11,7 @@ from ecm_tf.models.cerg import char_vocab
 from ecm_tf.models.cerg import models
 from ecm_tf.models.cerg import trainer as cerg_trainer
 from ecm_tf.models.pe2r.pe2r_model import Pe2rModel
+from ecm_tf.models.pe2r.settings import Pe2rSettings
 from ecm_tf.models.cerg.predictor import CergPredictor
 from ecm_tf.errors import InputError
 from test_cerg_train import PAIRS, small_cfg
@@ -94,5 +95,5 @@ def test_pe2r_cell_default_saved_and_guarded(tmp_path):
     # A config.json from before the flag existed is a GRU model.
     del saved["pe2r_cell"]
     assert models.build(saved, 100).cell == "gru"
-    with pytest.raises(ValueError, match="--pe2r_cell=rnn"):
-        Pe2rModel(60, 8, 12, 4, 6, cell="rnn")
+    with pytest.raises(InputError, match="--pe2r_cell=rnn"):
+        Pe2rSettings(pe2r_cell="rnn")

@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 
 from ecm_tf import flags as ecm_flags
-from ecm_tf import config
 from ecm_tf.data import vocab as vocab_lib
 from ecm_tf.models.ecm.decoder import Decoder
 from ecm_tf.errors import InputError
 from ecm_tf.layers.encoder import GRUEncoder
 from ecm_tf.layers.gru_cell import SideInputGRUCell
-from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import checkpoint_io
+from ecm_tf.models.ecm import factory
+from ecm_tf.models import registry
+from ecm_tf.models.ecm.settings import EcmSettings
 from test_decoding_decode import FIXTURE, make_model_dir
 from test_model_ecm import CODE, MASK, VP, VR, tiny_cfg
 
@@ -80,11 +82,11 @@ def test_decoder_gru_gate_bias_starts_at_one_in_code_mode():
     cell = SideInputGRUCell(3, gate_bias=1.0)
     cell(np.zeros([1, 2], np.float32), np.zeros([1, 3], np.float32))
     np.testing.assert_array_equal(cell.bias.numpy(), [1.0] * 6 + [0.0] * 3)
-    model = ecm_model.create(tiny_cfg(**CODE), VP, VR, MASK)
+    model = factory.create(tiny_cfg(**CODE), VP, VR, MASK)
     paths = {v.path: v for v in model.weights}
     assert any("query/bias" in p for p in paths) and any("memory_read_gate/bias" in p for p in paths)
     assert any("output_projection" in p for p in paths)
-    paper = ecm_model.create(tiny_cfg(), VP, VR, MASK)
+    paper = factory.create(tiny_cfg(), VP, VR, MASK)
     paper_paths = " ".join(v.path for v in paper.weights)
     # Paper mode: Eq. 6-7 gates without bias, Eq. 4 softmax(W_o s_t) without W_p, attention query without bias.
     assert "memory_read_gate/bias" not in paper_paths and "output_projection" not in paper_paths
@@ -93,12 +95,12 @@ def test_decoder_gru_gate_bias_starts_at_one_in_code_mode():
 
 def test_gate_bias_init_needs_biased_gates():
     with pytest.raises(InputError, match=r"--gate_bias_init=1.0: .*add --imemory_gate_bias"):
-        ecm_model.create(tiny_cfg(gate_bias_init=1.0), VP, VR, MASK)
+        factory.create(tiny_cfg(gate_bias_init=1.0), VP, VR, MASK)
 
 
 def test_decode_pads_posts_to_the_bucket_size_in_code_mode(tmp_path):
     cfg = make_model_dir(tmp_path / "m", **CODE)
-    model, cfg = ecm_model.load(cfg, str(tmp_path / "m"))[:2]
+    model, cfg = checkpoint_io.load(cfg, str(tmp_path / "m"))[:2]
     post_vocab, response_vocab = vocab_lib.load_pair(str(FIXTURE))
     decoder = Decoder(model, cfg.replace(decoder="greedy"), post_vocab, response_vocab)
     post = post_vocab.ids(post_vocab.word_list[4:7])  # 3 tokens: bucket 12, so 9 PAD positions
@@ -117,11 +119,11 @@ def test_older_model_folders_keep_their_behaviour(tmp_path):
                          bucket_lengths="inclusive")
     path = tmp_path / "m" / "config.json"
     saved = json.loads(path.read_text())
-    for name in config.LEGACY_MODEL_SETTINGS:
+    for name in EcmSettings.legacy_values():
         saved.pop(name, None)
     path.write_text(json.dumps(saved))
-    loaded = config.load_model_config(ecm_flags.defaults(), str(tmp_path / "m"))
+    loaded = registry.model_settings(ecm_flags.defaults(), str(tmp_path / "m"))
     assert loaded.imemory_gate_bias is True and loaded.output_features == "projection"
     assert loaded.bucket_lengths == "inclusive" and loaded.loss_average == "token"
-    model, _ = ecm_model.load(cfg, str(tmp_path / "m"))[:2]  # the checkpoint restores completely
+    model, _ = checkpoint_io.load(cfg, str(tmp_path / "m"))[:2]  # the checkpoint restores completely
     assert any("output_projection" in v.path for v in model.weights)

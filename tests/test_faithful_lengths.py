@@ -10,7 +10,8 @@ from ecm_tf.data import pipeline
 from ecm_tf.models.ecm.decoder import Decoder, length_offset
 from ecm_tf.data import vocab as vocab_lib
 from ecm_tf.errors import InputError
-from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import checkpoint_io
+from ecm_tf.models.ecm.settings import EcmSettings
 from test_decoding_decode import FIXTURE, make_model_dir
 
 
@@ -23,7 +24,7 @@ def test_bucket_index_by_hand(rule, want):
     got = [int(pipeline.bucket_index(tf.constant(n), bounds, rule)) for n in (7, 8, 9, 16, 29, 30, 40)]
     assert got == want
     with pytest.raises(InputError, match="--bucket_lengths=lt"):
-        pipeline.bucket_index(tf.constant(3), bounds, "lt")
+        EcmSettings(bucket_lengths="lt")  # checked once, against the choices of the schema
 
 
 def test_a_post_of_bucket_size_goes_to_the_next_bucket(tmp_path):
@@ -44,7 +45,7 @@ def test_a_post_of_bucket_size_goes_to_the_next_bucket(tmp_path):
 def test_decoder_of_bucket_12_makes_11_selections(tmp_path, rule, limit):
     """A post of 11 tokens is in bucket 12: the original gives it at most 11 response tokens, EOS included."""
     cfg = make_model_dir(tmp_path / "m", bucket_lengths=rule)
-    model, cfg = ecm_model.load(cfg, str(tmp_path / "m"))[:2]
+    model, cfg = checkpoint_io.load(cfg, str(tmp_path / "m"))[:2]
     post_vocab, response_vocab = vocab_lib.load_pair(str(FIXTURE))
     for decoder_name in ("beam", "greedy"):
         decoder = Decoder(model, cfg.replace(decoder=decoder_name), post_vocab, response_vocab)

@@ -6,8 +6,12 @@ import tensorflow as tf
 
 from ecm_tf import flags as ecm_flags
 from ecm_tf.errors import InputError
+from ecm_tf.data import vocab as vocab_lib
+from ecm_tf.models.ecm import checkpoint_io
 from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import factory
 from ecm_tf.models.ecm.loss import ecm_loss
+from ecm_tf.models.ecm.settings import EcmSettings
 
 VP, VR = 13, 17
 MASK = np.zeros([6, VR], np.uint8)
@@ -42,12 +46,12 @@ def batch():
 
 @pytest.mark.parametrize("settings", [{}, CODE], ids=["paper", "code"])
 def test_step_api_matches_teacher_forcing(settings):
-    model = ecm_model.create(tiny_cfg(**settings), VP, VR, MASK)
+    model = factory.create(tiny_cfg(**settings), VP, VR, MASK)
     b = batch()
     teacher = model(b)["target_log_probs"].numpy()  # [B, T]
     encoded = model.encode(b["post"], b["post_len"])
     state = model.initial_state(encoded, b["emotion"])
-    prev = np.full([3], ecm_model.GO_ID, np.int32)
+    prev = np.full([3], vocab_lib.GO_ID, np.int32)
     for t in range(b["response"].shape[1]):
         log_probs, state = model.step(prev, state, encoded, b["emotion"])
         np.testing.assert_allclose(np.exp(log_probs.numpy()).sum(-1), 1.0, rtol=1e-5)
@@ -60,7 +64,7 @@ def test_step_api_matches_teacher_forcing(settings):
     (False, False, False), (True, False, False), (True, True, True),
     (False, True, True), (True, False, True), (True, True, False)])
 def test_variants_have_their_variables(use_emb, use_imemory, use_ememory):
-    model = ecm_model.create(tiny_cfg(use_emb=use_emb, use_imemory=use_imemory, use_ememory=use_ememory),
+    model = factory.create(tiny_cfg(use_emb=use_emb, use_imemory=use_imemory, use_ememory=use_ememory),
                              VP, VR, MASK)
     paths = " ".join(v.path for v in model.weights)
     assert ("emotion_embedding" in paths) == use_emb
@@ -71,7 +75,7 @@ def test_variants_have_their_variables(use_emb, use_imemory, use_ememory):
 @pytest.mark.parametrize("settings", [{}, CODE], ids=["paper", "code"])
 def test_loss_parts_eq_15(settings):
     cfg = tiny_cfg(**settings)
-    model = ecm_model.create(cfg, VP, VR, MASK)
+    model = factory.create(cfg, VP, VR, MASK)
     b = batch()
     out = model(b)
     parts = {k: v.numpy() for k, v in ecm_loss(out, b, cfg).items()}
@@ -95,48 +99,53 @@ def test_loss_parts_eq_15(settings):
 
 def test_restore_refuses_wrong_variant_and_vocab(tmp_path):
     cfg = tiny_cfg(use_emb=False, use_imemory=False, use_ememory=False)
-    model = ecm_model.create(cfg, VP, VR, MASK)
+    model = factory.create(cfg, VP, VR, MASK)
     with pytest.raises(InputError, match="no config.json"):
-        ecm_model.restore(model, str(tmp_path))
+        checkpoint_io.restore(model, str(tmp_path))
     cfg.replace(post_vocab_size=VP, response_vocab_size=VR).save(str(tmp_path))
     with pytest.raises(InputError, match="no checkpoint"):
-        ecm_model.restore(model, str(tmp_path))
+        checkpoint_io.restore(model, str(tmp_path))
     tf.train.Checkpoint(model=model).save(str(tmp_path / "ckpt"))
-    restored = ecm_model.create(cfg, VP, VR, MASK)
-    assert ecm_model.restore(restored, str(tmp_path))
+    restored = factory.create(cfg, VP, VR, MASK)
+    assert checkpoint_io.restore(restored, str(tmp_path))
     for saved, loaded in zip(model.weights, restored.weights):  # every variable, GRU stacks included
         np.testing.assert_array_equal(saved.numpy(), loaded.numpy(), err_msg=saved.path)
     with pytest.raises(InputError, match="use_emb=False"):
-        ecm_model.restore(ecm_model.create(tiny_cfg(), VP, VR, MASK), str(tmp_path))
+        checkpoint_io.restore(factory.create(tiny_cfg(), VP, VR, MASK), str(tmp_path))
     bigger = np.zeros([6, VR + 1], np.uint8)
     with pytest.raises(InputError, match="response_vocab_size=17.*vocabulary-size mismatch"):
-        ecm_model.restore(ecm_model.create(cfg, VP, VR + 1, bigger), str(tmp_path))
+        checkpoint_io.restore(factory.create(cfg, VP, VR + 1, bigger), str(tmp_path))
 
 
-def test_model_is_built_from_explicit_hyperparameters_and_round_trips_get_config():
+def test_model_is_built_from_its_settings_and_round_trips_get_config():
     cfg = tiny_cfg(use_imemory=False, selector_input="output")
-    model = ecm_model.create(cfg, VP, VR, MASK)
-    saved = model.get_config()
+    model = factory.create(cfg, VP, VR, MASK)
+    saved = model.get_config()["settings"]
     assert saved["hidden"] == cfg.hidden and saved["use_imemory"] is False and saved["selector_input"] == "output"
-    assert set(ecm_model.HPARAMS) <= set(saved) and "batch_size" not in saved  # no training or CLI settings
-    clone = ecm_model.ECMModel.from_config(saved)
-    clone(ecm_model.dummy_batch(), training=False)
+    assert set(saved) == set(EcmSettings.names()) and "batch_size" not in saved  # no training or CLI settings
+    clone = ecm_model.ECMModel.from_config(model.get_config())
+    clone(factory.dummy_batch(), training=False)
     assert [tuple(v.shape) for v in clone.weights] == [tuple(v.shape) for v in model.weights]
-    with pytest.raises(TypeError, match="unknown hyperparameters"):
-        ecm_model.ECMModel(VP, VR, MASK, batch_size=3)
+    with pytest.raises(TypeError, match="batch_size"):
+        EcmSettings(batch_size=3)
+
+
+def test_settings_reject_values_outside_their_choices():
+    with pytest.raises(InputError, match="--output_features=both: expected one of state, projection"):
+        EcmSettings(output_features="both")
 
 
 def test_post_embedding_init_unit_has_variance_one_and_keras_stays_the_default():
     tf.keras.utils.set_random_seed(0)
-    default = ecm_model.create(tiny_cfg(), 4000, VR, MASK).post_embedding.embeddings.numpy()
+    default = factory.create(tiny_cfg(), 4000, VR, MASK).post_embedding.embeddings.numpy()
     assert np.abs(default).max() <= 0.05  # Keras's U(-0.05, 0.05), as before the flag
     tf.keras.utils.set_random_seed(0)
-    same = ecm_model.create(tiny_cfg(post_embedding_init="keras"), 4000, VR, MASK).post_embedding.embeddings.numpy()
+    same = factory.create(tiny_cfg(post_embedding_init="keras"), 4000, VR, MASK).post_embedding.embeddings.numpy()
     np.testing.assert_array_equal(default, same)
-    unit = ecm_model.create(tiny_cfg(post_embedding_init="unit"), 4000, VR, MASK)
+    unit = factory.create(tiny_cfg(post_embedding_init="unit"), 4000, VR, MASK)
     w = unit.post_embedding.embeddings.numpy()  # 24,000 draws of U(-sqrt 3, sqrt 3): mean 0, variance 1
     assert np.abs(w).max() <= np.sqrt(3) and abs(w.mean()) < 0.03 and abs(w.var() - 1.0) < 0.03
     assert np.abs(unit.response_embedding.embeddings.numpy()).max() <= 0.05  # the decoder's are unchanged
-    assert unit.get_config()["post_embedding_init"] == "unit"
+    assert unit.get_config()["settings"]["post_embedding_init"] == "unit"
     with pytest.raises(InputError, match="--post_embedding_init=big"):
-        ecm_model.create(tiny_cfg(post_embedding_init="big"), VP, VR, MASK)
+        factory.create(tiny_cfg(post_embedding_init="big"), VP, VR, MASK)

@@ -19,7 +19,8 @@ import tensorflow as tf
 from conftest import run_cli
 from ecm_tf.layers import fused_logsumexp
 from ecm_tf.layers.precision import policy
-from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import checkpoint_io
+from ecm_tf.models.ecm import factory
 from ecm_tf.models.ecm import trainer as train_lib
 from ecm_tf.models.ecm.loss import ecm_loss
 from test_model_ecm import VP, VR, batch, tiny_cfg
@@ -77,8 +78,8 @@ def _models(cfg):
     mask = np.zeros([6, VR], np.uint8)
     mask[1:, 4:9] = 1
     keras.utils.set_random_seed(5)
-    full = ecm_model.create(cfg, VP, VR, mask)
-    half = ecm_model.create(cfg.replace(precision=BF16), VP, VR, mask)
+    full = factory.create(cfg, VP, VR, mask)
+    half = factory.create(cfg.replace(precision=BF16), VP, VR, mask)
     for a, b in zip(half.weights, full.weights):
         a.assign(b)
     return full, half
@@ -142,7 +143,7 @@ def test_bf16_resume_equals_an_uninterrupted_bf16_run_and_loads_in_float32(tmp_p
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
     # The checkpoint holds float32 variables: a float32 model (decode, export) restores it.
-    model, _, prefix = ecm_model.load(tiny(tmp_path / "b"), str(tmp_path / "b"))
+    model, _, prefix = checkpoint_io.load(tiny(tmp_path / "b"), str(tmp_path / "b"))
     assert prefix.endswith("ckpt-6") and model.output_layer.logits_dense.compute_dtype == "float32"
     for k, v in _weights(model).items():
         np.testing.assert_array_equal(v, b[k], err_msg=k)
@@ -165,7 +166,7 @@ def test_the_encoder_takes_cudnn_only_outside_xla(monkeypatch):
     mask = np.zeros([6, VR], np.uint8)
     for jit, expected in ((True, False), (False, "auto")):
         calls.clear()
-        model = ecm_model.create(tiny_cfg(), VP, VR, mask, jit_compile=jit)
+        model = factory.create(tiny_cfg(), VP, VR, mask, jit_compile=jit)
         assert {rnn.use_cudnn for rnn in model.encoder.rnns} == {expected}
         model.encode(batch()["post"], batch()["post_len"])
         assert bool(calls) == (not jit)

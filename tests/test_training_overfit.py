@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ecm_tf import flags as ecm_flags
-from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import factory
 from ecm_tf.models.ecm.trainer import Trainer
 
 VP, VR = 20, 24
@@ -39,7 +39,7 @@ def overfit(name, emb, imem, emem, tmp_path):
     cfg = ecm_flags.defaults().replace(
         hidden=16, embed_dim=8, emotion_dim=4, use_emb=emb, use_imemory=imem, use_ememory=emem,
         jit_compile=False, model_dir=str(tmp_path))
-    trainer = Trainer(cfg, model_fn=lambda: ecm_model.create(cfg, VP, VR, MASK))
+    trainer = Trainer(cfg, model_fn=lambda: factory.create(cfg, VP, VR, MASK))
     batch = pairs()
     nll = [float(trainer.train_step(batch)["nll"]) for _ in range(300)]
     assert min(nll[-10:]) < 0.15 * nll[0], (name, nll)

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from conftest import REPO, run_cli
 from ecm_tf.errors import InputError
-from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import checkpoint_io
 from ecm_tf.models.ecm import trainer as train_lib
 from ecm_tf.training.eta import StepClock
 from test_training_run import FIXTURE, tiny
@@ -83,18 +83,18 @@ def test_damaged_newest_checkpoint(tmp_path, capsys):
     data = tmp_path / "ckpt-4.data-00000-of-00001"
     os.truncate(data, 100)
     with pytest.raises(InputError, match=rf"{data} is damaged"):
-        ecm_model.load(tiny(tmp_path), str(tmp_path))
+        checkpoint_io.load(tiny(tmp_path), str(tmp_path))
     trainer = train_lib.train(tiny(tmp_path, max_steps=4))
     captured = capsys.readouterr()
     assert f"warning: --model_dir={tmp_path}: {data} is damaged" in captured.err
     assert "resumed from" in captured.out and "ckpt-2 at step 2" in captured.out
     assert int(trainer.step.numpy()) == 4
-    ecm_model.load(tiny(tmp_path), str(tmp_path))  # ckpt-4 rewritten whole
+    checkpoint_io.load(tiny(tmp_path), str(tmp_path))  # ckpt-4 rewritten whole
     raw = bytearray((tmp_path / "ckpt-4.data-00000-of-00001").read_bytes())
     raw[len(raw) // 2] ^= 0xFF  # one flipped bit pattern: the CRC catches it
     (tmp_path / "ckpt-4.data-00000-of-00001").write_bytes(bytes(raw))
     with pytest.raises(InputError, match="is damaged .*Checksum"):
-        ecm_model.load(tiny(tmp_path), str(tmp_path))
+        checkpoint_io.load(tiny(tmp_path), str(tmp_path))
 
 
 def _reprep_with_swapped_words(src, dst):
@@ -118,14 +118,14 @@ def test_other_vocabulary_of_the_same_size_is_refused(tmp_path):
     with pytest.raises(InputError, match=expected):  # resume
         train_lib.train(tiny(model_dir, max_steps=4, data_dir=str(other)))
     assert json.loads((model_dir / "config.json").read_text())["data_dir"] == str(FIXTURE)  # not rewritten
-    # decode / eval / export / chat go through ecm_model.load with the saved data_dir: re-prepped in place
+    # decode / eval / export / chat go through checkpoint_io.load with the saved data_dir: re-prepped in place
     moved = tmp_path / "moved"
     shutil.copytree(model_dir, moved)
     cfg = json.loads((moved / "config.json").read_text())
     cfg["data_dir"] = str(other)
     (moved / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(InputError, match="first difference at line 11"):
-        ecm_model.load(tiny(moved), str(moved))
+        checkpoint_io.load(tiny(moved), str(moved))
     # a warm start from a model of another vocabulary
     with pytest.raises(InputError, match=rf"--data_dir={other}: vocab.post.txt is not the one {model_dir}"):
         train_lib.train(tiny(tmp_path / "warm", max_steps=2, data_dir=str(other), init_from=str(model_dir)))

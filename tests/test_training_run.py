@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from ecm_tf import flags as ecm_flags
 from ecm_tf.errors import InputError
-from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import checkpoint_io
 from ecm_tf.models.ecm import trainer as train_lib
 from ecm_tf.models.ecm import warm_start
 from ecm_tf.training.plateau import PlateauDecay
@@ -51,7 +51,7 @@ def test_resume_continues_from_saved_step(tmp_path, capsys):
 def test_init_from_restores_exactly_the_shared_variables(seq2seq_dir, tmp_path):
     cfg = tiny(tmp_path, max_steps=0, init_from=str(seq2seq_dir))
     trainer = train_lib.train(cfg)
-    source, _, _ = ecm_model.load(cfg, str(seq2seq_dir))
+    source, _, _ = checkpoint_io.load(cfg, str(seq2seq_dir))
     by_path = {v.path: v.numpy() for v in source.weights}
     shared = [v for v in trainer.model.weights if not warm_start.is_emotion_variable(v.path)]
     fresh = [v for v in trainer.model.weights if warm_start.is_emotion_variable(v.path)]
@@ -82,7 +82,7 @@ def test_plateau_decay_rule():
 
 def test_nan_loss_stops_with_step_and_batch_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     train_lib.train(tiny(tmp_path, max_steps=2))
-    good = {v.path: v.numpy() for v in ecm_model.load(tiny(tmp_path), str(tmp_path))[0].weights}
+    good = {v.path: v.numpy() for v in checkpoint_io.load(tiny(tmp_path), str(tmp_path))[0].weights}
     real_loss = train_lib.ecm_loss
 
     def nan_loss(outputs, batch, cfg):
@@ -95,7 +95,7 @@ def test_nan_loss_stops_with_step_and_batch_and_keeps_the_last_good_checkpoint(t
                                          r"the last good checkpoint \(.*ckpt-2\) is kept"):
         train_lib.train(tiny(tmp_path, max_steps=4))
     assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-2")
-    reloaded, _, _ = ecm_model.load(tiny(tmp_path), str(tmp_path))
+    reloaded, _, _ = checkpoint_io.load(tiny(tmp_path), str(tmp_path))
     for v in reloaded.weights:
         np.testing.assert_array_equal(v.numpy(), good[v.path])
 

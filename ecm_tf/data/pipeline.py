@@ -65,17 +65,12 @@ def boundaries(cfg):
     return sorted({int(b) for b in cfg.bucket_boundaries if 0 < int(b) < top} | {top})
 
 
-BUCKET_RULES = ("original", "inclusive")
-
-
 def bucket_index(length, bounds_t, rule):
     """Index of the bucket of a pair whose longer side has `length` tokens (int32 scalar tensor).
 
     original: the first boundary > length (the original's `len < size`); inclusive: the first
     boundary >= length. Clamped to the last bucket.
     """
-    if rule not in BUCKET_RULES:
-        raise InputError(f"--bucket_lengths={rule}: expected one of {', '.join(BUCKET_RULES)}")
     below = bounds_t <= length if rule == "original" else bounds_t < length  # [num_buckets]
     index = tf.reduce_sum(tf.cast(below, tf.int32))
     return tf.minimum(index, tf.size(bounds_t) - 1)

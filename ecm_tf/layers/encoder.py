@@ -6,8 +6,6 @@ from keras import ops
 
 from ecm_tf.layers.gru_cell import GateBias
 
-INPUT_MODES = ("paper", "reversed", "code")
-CELLS = ("paper", "code")
 
 
 class GRUEncoder(keras.layers.Layer):
@@ -36,17 +34,13 @@ class GRUEncoder(keras.layers.Layer):
     Args:
       units: int, GRU size H.
       num_layers: int, stacked layers.
-      input_mode: str, one of INPUT_MODES.
-      cell: str, one of CELLS.
+      input_mode: str, "paper", "reversed" or "code" (--encoder_input, models/ecm/settings.py).
+      cell: str, "paper" or "code" (--gru_cell).
       use_cudnn: "auto" (cuDNN where Keras can use it) or False (never: inside XLA).
     """
 
     def __init__(self, units, num_layers=2, input_mode="paper", cell="paper", use_cudnn="auto", **kwargs):
         super().__init__(**kwargs)
-        if input_mode not in INPUT_MODES:
-            raise ValueError(f"--encoder_input={input_mode}: expected one of {', '.join(INPUT_MODES)}")
-        if cell not in CELLS:
-            raise ValueError(f"--gru_cell={cell}: expected one of {', '.join(CELLS)}")
         self.units = units
         self.num_layers = num_layers
         self.input_mode = input_mode

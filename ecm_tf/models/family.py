@@ -48,14 +48,16 @@ class Family(abc.ABC):
 
     name = ""
     title = ""
+    settings_class = None  # the family's model settings (a schema: ecm_tf/schema.py, models/*/settings.py)
 
     @abc.abstractmethod
     def prepare_post(self, settings, text, where):
         """A raw post as this family's model reads it (InputError naming `where` when unusable)."""
 
     def model_settings(self, cfg, saved):
-        """`cfg` with the model-defining settings of a saved config dict (config.with_model_settings)."""
-        return config.with_model_settings(cfg, saved)
+        """`cfg` with the model-defining settings of a saved config dict, read through the family's
+        schema (config.with_model_settings)."""
+        return config.with_model_settings(cfg, saved, self.settings_class)
 
     @abc.abstractmethod
     def load(self, cfg, model_dir, saved):

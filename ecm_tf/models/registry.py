@@ -36,6 +36,12 @@ def open(model_dir, flag="--model_dir"):  # noqa: A001 (the registry's verb)
     return get(saved.get("model", "ecm"), f"{model_dir}/config.json: model"), saved
 
 
+def model_settings(cfg, model_dir, flag="--model_dir"):
+    """`cfg` as the model of a trained folder was trained (Family.model_settings of its config.json)."""
+    family, saved = open(model_dir, flag)
+    return family.model_settings(cfg, saved)
+
+
 def train(cfg):
     """--mode=train: the trainer of the --model family (resumes from --model_dir)."""
     family = get(cfg.model)

@@ -4,6 +4,7 @@ family contract; P&E2R (models/pe2r) shares its character-level predictor, train
 from ecm_tf.errors import InputError
 from ecm_tf.models import family
 from ecm_tf.models.cerg import data
+from ecm_tf.models.cerg.settings import CergSettings
 
 
 class CergFamilyPredictor(family.Predictor):
@@ -31,6 +32,7 @@ class CergFamilyPredictor(family.Predictor):
 class CergFamily(family.Family):
     name = "cerg"
     title = "CERG"
+    settings_class = CergSettings
 
     def prepare_post(self, settings, text, where):
         if not data.chars_of(text):

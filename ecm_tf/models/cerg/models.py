@@ -9,7 +9,9 @@ from ecm_tf import checkpoints
 from ecm_tf.models.cerg import char_vocab
 from ecm_tf.models.cerg import replacement
 from ecm_tf.models.cerg.cerg_model import CergModel
+from ecm_tf.models.cerg.settings import CergSettings
 from ecm_tf.models.pe2r.pe2r_model import Pe2rModel
+from ecm_tf.models.pe2r.settings import Pe2rSettings
 from ecm_tf.errors import InputError
 
 FAMILIES = ("cerg", "pe2r")
@@ -18,27 +20,28 @@ FORBIDDEN_IDS = tuple(i for i in range(char_vocab.FIRST_CHAR_ID) if i != char_vo
 
 
 def build(settings, vocab_size):
-    """CergModel or Pe2rModel for `settings` (a Config or the dict of a config.json), built."""
+    """CergModel or Pe2rModel for `settings` (the dict of a Config or of a config.json, read through the
+    family's schema: a file written before --pe2r_cell existed is a GRU model), built."""
     family = settings["model"]
-    max_chars = int(settings["cerg_max_chars"])
     if family == "cerg":
-        model = CergModel(vocab_size, settings["cerg_hidden"], settings["cerg_layers"], settings["cerg_heads"],
-                          max_chars, dropout=settings["cerg_dropout"], name="cerg")
+        s = CergSettings.from_values(settings)
+        model = CergModel(vocab_size, s.cerg_hidden, s.cerg_layers, s.cerg_heads, s.cerg_max_chars,
+                          dropout=s.cerg_dropout, name="cerg")
     elif family == "pe2r":
-        # A config.json written before --pe2r_cell existed is a GRU model.
-        model = Pe2rModel(vocab_size, settings["embed_dim"], settings["hidden"], settings["emotion_dim"],
-                          max_chars, cell=settings.get("pe2r_cell", "gru"), name="pe2r")
+        s = Pe2rSettings.from_values(settings)
+        model = Pe2rModel(vocab_size, s.embed_dim, s.hidden, s.emotion_dim, s.cerg_max_chars, cell=s.pe2r_cell,
+                          name="pe2r")
     else:
         raise InputError(f"--model={family}: the CERG trainer handles {' or '.join(FAMILIES)}")
-    _call_once(model, max_chars)
+    _call_once(model, s.cerg_max_chars)
     return model
 
 
 def build_mlm(settings, vocab_size):
     """The substitute masked LM of CERG's character replacement (replacement.py), built."""
-    mlm = replacement.substitute_mlm(vocab_size, settings["cerg_hidden"], settings["cerg_heads"],
-                                     int(settings["cerg_max_chars"]), dropout=settings["cerg_dropout"])
-    _call_once(mlm, int(settings["cerg_max_chars"]))
+    s = CergSettings.from_values(settings)
+    mlm = replacement.substitute_mlm(vocab_size, s.cerg_hidden, s.cerg_heads, s.cerg_max_chars, dropout=s.cerg_dropout)
+    _call_once(mlm, s.cerg_max_chars)
     return mlm
 
 

@@ -23,6 +23,7 @@ from ecm_tf.models.cerg import data
 from ecm_tf.models.cerg import models
 from ecm_tf.models.cerg import replacement
 from ecm_tf.models.cerg.retrieval import Bm25Index
+from ecm_tf.models.pe2r.settings import Pe2rSettings
 from ecm_tf.data import tfrecords
 from ecm_tf.errors import InputError
 from ecm_tf.training import loop
@@ -189,10 +190,10 @@ def train(cfg, pairs, dev_arrays=None, vocab=None, quiet=False):
         raise InputError(f"--model={cfg.model}: the CERG trainer handles {' or '.join(models.FAMILIES)}")
     resume = models.has_checkpoint(cfg.model_dir)
     if resume and cfg.model == "pe2r":
-        saved = io_utils.read_json(os.path.join(cfg.model_dir, "config.json"))
-        if saved.get("pe2r_cell", "gru") != cfg.pe2r_cell:
+        saved = Pe2rSettings.from_values(io_utils.read_json(os.path.join(cfg.model_dir, "config.json")))
+        if saved.pe2r_cell != cfg.pe2r_cell:
             raise InputError(f"--model_dir={cfg.model_dir} holds a P&E2R model with pe2r_cell="
-                             f"{saved.get('pe2r_cell', 'gru')}; this run has --pe2r_cell={cfg.pe2r_cell} "
+                             f"{saved.pe2r_cell}; this run has --pe2r_cell={cfg.pe2r_cell} "
                              f"(use another --model_dir)")
     os.makedirs(cfg.model_dir, exist_ok=True)
     vocab = vocab or _vocabulary(cfg, pairs, resume)

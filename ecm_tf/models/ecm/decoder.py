@@ -28,10 +28,7 @@ def length_offset(cfg):
     of them (seq2seq.py beam_attention_decoder: the loop function runs for i = 1 .. D-1), so a
     post of 11 tokens (bucket 12) gets at most 11 response tokens, EOS included.
     """
-    rule = cfg.bucket_lengths
-    if rule not in pipeline.BUCKET_RULES:
-        raise InputError(f"--bucket_lengths={rule}: expected one of {', '.join(pipeline.BUCKET_RULES)}")
-    return 1 if rule == "original" else 0
+    return 1 if cfg.bucket_lengths == "original" else 0
 
 
 def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="beam", offset=0,

@@ -7,8 +7,9 @@ from ecm_tf import config
 from ecm_tf import emotions
 from ecm_tf.data import vocab as vocab_lib
 from ecm_tf.models import family
-from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm import checkpoint_io
 from ecm_tf.models.ecm.decoder import MIN_RESPONSE_LEN, Decoder, post_tokens
+from ecm_tf.models.ecm.settings import EcmSettings
 
 
 class EcmPredictor(family.Predictor):
@@ -44,12 +45,13 @@ class EcmPredictor(family.Predictor):
 class EcmFamily(family.Family):
     name = "ecm"
     title = "ECM"
+    settings_class = EcmSettings
 
     def prepare_post(self, settings, text, where):
         return post_tokens(text, settings, where)
 
     def load(self, cfg, model_dir, saved):
-        model, model_cfg, prefix = ecm_model.load(cfg, model_dir, saved)
+        model, model_cfg, prefix = checkpoint_io.load(cfg, model_dir, saved)
         print(f"loaded {checkpoints.describe(prefix)}", file=sys.stderr, flush=True)
         post_vocab, response_vocab = vocab_lib.load_pair(model_cfg.data_dir, flag="--data_dir")
         return EcmPredictor(self, Decoder(model, model_cfg, post_vocab, response_vocab))

@@ -16,8 +16,6 @@ the original's `step()` returns its perplexity term to baseline.py.
 
 import tensorflow as tf
 
-LOSS_AVERAGES = ("response", "token")
-
 
 def sequence_mask(lengths, max_len):
     """lengths [B] -> float mask [B, T] (1 on the first `lengths` positions)."""
@@ -66,10 +64,7 @@ def ecm_loss(outputs, batch, cfg):
       nll_token, selector, imemory, ppl (= exp(nll)), alpha_mean, tokens, and per-example
       example_nll [B] (summed over tokens) and example_tokens [B].
     """
-    average = cfg.loss_average
-    if average not in LOSS_AVERAGES:
-        raise ValueError(f"--loss_average={average}: expected one of {', '.join(LOSS_AVERAGES)}")
-    pick = (lambda r, t: r) if average == "response" else (lambda r, t: t)
+    pick = (lambda r, t: r) if cfg.loss_average == "response" else (lambda r, t: t)
     tlp = outputs["target_log_probs"]  # [B, T]
     w = sequence_mask(batch["response_len"], tf.shape(tlp)[1])  # [B, T]
     tokens = tf.reduce_sum(w)

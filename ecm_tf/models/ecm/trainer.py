@@ -15,11 +15,12 @@ import tensorflow as tf
 
 from ecm_tf import config
 from ecm_tf import emotions
+from ecm_tf import schema
 from ecm_tf.data import fingerprint
 from ecm_tf.errors import InputError
-from ecm_tf.config import MODEL_SETTINGS
-from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm.factory import build_model
 from ecm_tf.models.ecm.loss import ecm_loss
+from ecm_tf.models.ecm.settings import EcmSettings
 from ecm_tf.models.ecm import warm_start
 from ecm_tf.training import loop
 
@@ -28,21 +29,24 @@ SCALARS = ("loss", "nll", "selector", "imemory", "ppl", "alpha_mean", "grad_norm
 # Settings that may differ when a training run is resumed (they do not change the model; the data
 # folder's vocabularies must still match the model's fingerprint).
 RESUMABLE = ("data_dir",)
+VOCAB_SIZES = ("post_vocab_size", "response_vocab_size")
 
 
 def write_config(cfg, model, model_dir):
     """Saves config.json (vocabulary sizes, data fingerprint) and copies of the vocabularies; refuses
-    to resume with other model settings or with another vocabulary (data/fingerprint.py)."""
+    to resume with other model settings (the saved ones of the schema, the data settings) or with
+    another vocabulary (data/fingerprint.py)."""
     path = os.path.join(model_dir, "config.json")
     if os.path.exists(path):
-        saved = config.with_legacy_settings(ecm_model.saved_config(model_dir))  # settings it predates: as then
-        for name in MODEL_SETTINGS + ("post_vocab_size", "response_vocab_size"):
-            if name in RESUMABLE or name not in saved:
-                continue
-            now = getattr(model, name) if name in ("post_vocab_size", "response_vocab_size") else getattr(cfg, name)
-            if saved[name] != now:
-                raise InputError(f"--model_dir={model_dir} holds a model trained with {name}={saved[name]}; "
-                                 f"this run has {name}={now} (use another --model_dir)")
+        saved = config.read_saved(model_dir)
+        then = {**saved, **EcmSettings.saved_values(saved)}  # settings the file predates: as then
+        names = [n for n in config.DATA_SETTINGS + EcmSettings.names(saved=True) + VOCAB_SIZES if n not in RESUMABLE]
+        now = {**cfg.to_dict(), **{n: getattr(model, n) for n in VOCAB_SIZES}}
+        differs = schema.first_difference(names, then, now)
+        if differs:
+            name, was, here = differs
+            raise InputError(f"--model_dir={model_dir} holds a model trained with {name}={was}; "
+                             f"this run has {name}={here} (use another --model_dir)")
         fingerprint.check(saved, cfg.data_dir, model_dir)
     fingerprint.keep_copies(cfg.data_dir, model_dir)
     cfg.replace(post_vocab_size=model.post_vocab_size, response_vocab_size=model.response_vocab_size,
@@ -55,7 +59,7 @@ class EcmTask(loop.Task):
     Args:
       cfg: Config of the run.
       model_fn: optional callable returning the model (built inside the strategy scope);
-        default: ecm_model.build_model(cfg, cfg.data_dir).
+        default: factory.build_model(cfg, cfg.data_dir).
     """
 
     scalars = SCALARS
@@ -67,7 +71,7 @@ class EcmTask(loop.Task):
 
     def build(self, strategy, learning_rate):
         cfg = self.cfg
-        self.model = self.model_fn() if self.model_fn else ecm_model.build_model(cfg, cfg.data_dir, cfg.jit_compile)
+        self.model = self.model_fn() if self.model_fn else build_model(cfg, cfg.data_dir, cfg.jit_compile)
         self.optimizer = keras.optimizers.SGD(learning_rate=cfg.learning_rate)
         self.optimizer.build(self.model.trainable_variables)
         self.lr = learning_rate

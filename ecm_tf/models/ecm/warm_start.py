@@ -5,12 +5,13 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from ecm_tf import errors
 from ecm_tf import checkpoints
+from ecm_tf import config
+from ecm_tf import errors
 from ecm_tf.data import fingerprint
 from ecm_tf.errors import InputError
-from ecm_tf.config import MODEL_SETTINGS
-from ecm_tf.models.ecm import ecm_model
+from ecm_tf.models.ecm.factory import create
+from ecm_tf.models.ecm.settings import EcmSettings
 
 EMOTION_MARKERS = ("emotion", "memory")
 
@@ -28,16 +29,16 @@ def init_from(model, path, cfg):
     Returns (restored names, initialised names).
     """
     folder = path if tf.io.gfile.isdir(path) else os.path.dirname(path)
-    saved = ecm_model.saved_config(folder, flag="--init_from")
+    saved = config.read_saved(folder, flag="--init_from")
     fingerprint.check(saved, cfg.data_dir, folder, files=fingerprint.VOCAB_FILES)
     for name in ("post_vocab_size", "response_vocab_size"):
         if name in saved and saved[name] != getattr(model, name):
             raise InputError(f"--init_from={path}: trained with {name}={saved[name]}, "
                              f"but this model has {getattr(model, name)} (vocabulary-size mismatch)")
-    src_cfg = cfg.replace(**{k: saved[k] for k in MODEL_SETTINGS if k in saved})
+    src_cfg = cfg.replace(**EcmSettings.saved_values(saved))
     src_mask = np.zeros([6, model.response_vocab_size], np.uint8)
-    source = ecm_model.create(src_cfg, model.post_vocab_size, model.response_vocab_size, src_mask)
-    prefix = ecm_model.latest_checkpoint(path, flag="--init_from")
+    source = create(src_cfg, model.post_vocab_size, model.response_vocab_size, src_mask)
+    prefix = checkpoints.latest(path, flag="--init_from")
     checkpoints.restore_matched(prefix, f"--init_from={path}", model=source)
     by_path = {v.path: v for v in source.weights}
     restored, initialised = [], []
@@ -93,7 +94,7 @@ def apply_pretrained_embeddings(model, path, data_dir, seed):
     """Sets the post and response embeddings from a word-vector file; returns a summary line."""
     from ecm_tf.data import vocab
 
-    dim = model.cfg.embed_dim
+    dim = model.settings.embed_dim
     vectors = load_word_vectors(path, dim)
     post_vocab, response_vocab = vocab.load_pair(data_dir, flag="--data_dir")
     rng = np.random.default_rng(seed)

@@ -2,8 +2,10 @@
 over a recurrent encoder-decoder (pe2r_model.py); no BM25 rerank."""
 
 from ecm_tf.models.cerg.family import CergFamily
+from ecm_tf.models.pe2r.settings import Pe2rSettings
 
 
 class Pe2rFamily(CergFamily):
     name = "pe2r"
     title = "PE2R"
+    settings_class = Pe2rSettings

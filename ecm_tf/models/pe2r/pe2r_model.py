@@ -17,7 +17,6 @@ import tensorflow as tf
 from ecm_tf import emotions
 from ecm_tf.models.cerg import char_vocab
 
-CELLS = ("lstm", "gru")
 
 
 class Pe2rModel(keras.Model):
@@ -40,8 +39,6 @@ class Pe2rModel(keras.Model):
 
     def __init__(self, vocab_size, embed_dim, hidden, emotion_dim, max_chars, cell="lstm", **kwargs):
         super().__init__(**kwargs)
-        if cell not in CELLS:
-            raise ValueError(f"--pe2r_cell={cell}: expected one of {', '.join(CELLS)}")
         self.cell = cell
         self.vocab_size = vocab_size
         self.embed_dim = embed_dim

@@ -22,7 +22,7 @@ decode_beam20_s_per_post_xla, predict_posts_per_s.
 
 Decoding many posts as --mode=decode and --mode=eval do (predict_posts_per_s, lines with `beam` 20 and 5
 and `batching` single / batched): --predict_posts posts of 10 words x the five emotions through the
-ECM predictor (`EcmPredictor.predict`, the Decoder's graph search, top 5), one pair per call ("single")
+ECM predictor (`EcmPredictor.predict`, the ResponseGenerator's graph search, top 5), one pair per call ("single")
 or all pairs in one call ("batched": up to ROWS_PER_BATCH // beam pairs per search), alternating
 rounds, the best round of each; a post here is one post for one emotion, as above. The top-1
 responses of the two ways are compared and the count of equal ones printed.
@@ -53,14 +53,17 @@ from ecm_tf.samplers.beam_search import beam_search, tile_beam  # noqa: E402
 from ecm_tf.models.ecm import factory  # noqa: E402
 
 VOCAB, BEAM, POST_LEN, MAX_LEN = 40000, 20, 10, 12
-# Per-step kernels are decoder-side; the attention key projection is computed once per post.
-STEP_SCOPES = ("ecm_model/decoder/", "ecm_model/attention/query", "ecm_model/output/")
+# Per-step kernels are the cell's and the output layer's; the attention key projection and the
+# internal memory's rows are read once per post.
+STEP_SCOPES = ("ecm_model/decoder/", "ecm_model/output/")
+ONCE_PER_POST = ("/attention_key/", "/internal_memory/memory")
 
 
 def step_flops_per_row(model, hidden):
     """Matmul FLOPs of one decoder step for one beam row: 2 x per-step kernel sizes + attention."""
     params = sum(int(np.prod(w.shape)) for w in model.weights
-                 if len(w.shape) == 2 and w.path.startswith(STEP_SCOPES))
+                 if len(w.shape) == 2 and w.path.startswith(STEP_SCOPES)
+                 and not any(part in w.path for part in ONCE_PER_POST))
     attention = 2 * 2 * POST_LEN * hidden  # score projection + context sum over the post positions
     return 2 * params + attention
 
@@ -162,12 +165,12 @@ def predict_throughput(model, beam, num_posts, rounds):
     """(single, batched) posts per second and equal top-1 count: num_posts posts x the five emotions
     through EcmPredictor.predict, one pair per call vs all pairs in one call (best of `rounds`)."""
     from ecm_tf import emotions
-    from ecm_tf.models.ecm.decoder import Decoder
+    from ecm_tf.models.ecm.generator import ResponseGenerator
     from ecm_tf.models.ecm.family import EcmFamily, EcmPredictor
 
     cfg = ecm_flags.defaults().replace(decoder="beam", beam_size=beam, max_decode_len=0)
-    words = vocab.Vocab(list(vocab.SPECIALS) + [f"w{i}" for i in range(len(vocab.SPECIALS), VOCAB)])
-    predictor = EcmPredictor(EcmFamily(), Decoder(model, cfg, words, words))
+    words = vocab.WordVocabulary(list(vocab.SPECIALS) + [f"w{i}" for i in range(len(vocab.SPECIALS), VOCAB)])
+    predictor = EcmPredictor(EcmFamily(), ResponseGenerator(model, cfg, words, words))
     rng = np.random.default_rng(2)
     posts = [[f"w{i}" for i in rng.integers(4, VOCAB, size=POST_LEN)] for _ in range(num_posts)]
     jobs = [(p, e) for p in posts for e in emotions.GENERATED]
@@ -237,7 +240,7 @@ def main():
     records = [common.record("decode", m, v, u, "paper", "ecm", settings=settings) for m, v, u in rows]
 
     if args.predict_posts:
-        from ecm_tf.models.ecm.decoder import ROWS_PER_BATCH
+        from ecm_tf.models.ecm.generator import ROWS_PER_BATCH
 
         for beam in [int(b) for b in args.predict_beams.split(",") if b]:
             single, batched, same, pairs = predict_throughput(model, beam, args.predict_posts, args.predict_rounds)

@@ -38,7 +38,7 @@ from bench import common  # noqa: E402
 from ecm_tf import flags as ecm_flags  # noqa: E402
 from ecm_tf import emotions  # noqa: E402
 from ecm_tf import saved_models  # noqa: E402
-from ecm_tf.data.vocab import SPECIALS, Vocab  # noqa: E402
+from ecm_tf.data.vocab import SPECIALS, WordVocabulary  # noqa: E402
 from ecm_tf.models.ecm import factory  # noqa: E402
 from ecm_tf.models.ecm import serving_module as ecm_serving  # noqa: E402
 
@@ -54,7 +54,7 @@ def serving_module(c):
     cfg = ecm_flags.defaults().replace(embed_dim=c["embed_dim"], hidden=c["hidden"], emotion_dim=c["emotion_dim"],
                                     decoder="beam", beam_size=20, top_k=5, max_decode_len=0)
     v = c["vocab_size"]
-    vocab = Vocab(list(SPECIALS) + [f"w{i}" for i in range(len(SPECIALS), v)])
+    vocab = WordVocabulary(list(SPECIALS) + [f"w{i}" for i in range(len(SPECIALS), v)])
     mask = (np.random.default_rng(0).random([emotions.NUM_EMOTIONS, v]) < 0.02).astype(np.uint8)
     mask[:, : len(SPECIALS)] = 0
     model = factory.create(cfg, v, v, mask)

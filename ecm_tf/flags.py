@@ -14,10 +14,25 @@ from ecm_tf.models.cerg.settings import CergSettings
 from ecm_tf.models.ecm.settings import EcmSettings
 from ecm_tf.models.pe2r.settings import Pe2rSettings
 
-MODES = (
-    "prep", "train_classifier", "classify", "annotate", "interaction",
-    "train", "decode", "eval", "eval_sheet", "eval_score", "cecg_sheet", "cecg_score", "export", "client", "chat", "web",
-)
+# --mode value -> the module with its run(cfg) (or the function named after a colon); main.py dispatches.
+MODES = {
+    "prep": "ecm_tf.data.prep",  # main.run_prep
+    "train_classifier": "ecm_tf.classifier.train",
+    "classify": "ecm_tf.classifier.classify",
+    "annotate": "ecm_tf.classifier.annotate",
+    "interaction": "ecm_tf.classifier.interaction",
+    "train": "ecm_tf.models.registry:train",
+    "decode": "ecm_tf.decoding.decode",
+    "eval": "ecm_tf.evaluation.evaluate",
+    "eval_sheet": "ecm_tf.evaluation.sheets",
+    "eval_score": "ecm_tf.evaluation.score",
+    "cecg_sheet": "ecm_tf.evaluation.cecg_sheet",
+    "cecg_score": "ecm_tf.evaluation.cecg_score",
+    "export": "ecm_tf.serving.export",
+    "client": "ecm_tf.serving.client",
+    "chat": "ecm_tf.serving.chat",
+    "web": "ecm_tf.serving.web",
+}
 
 
 def _range_validator(name, low, high):
@@ -61,7 +76,7 @@ def define_from_schema(settings_class):
 
 
 # --- general -----------------------------------------------------------------------------
-flags.DEFINE_enum("mode", "prep", MODES, "What to run.")
+flags.DEFINE_enum("mode", "prep", list(MODES), "What to run.")
 flags.DEFINE_string("input", "", "Input file(s), comma separated. Empty with --mode=prep: the built-in default corpus.")
 flags.DEFINE_enum("input_format", "auto", ["auto", "ecm", "pairs", "tsv", "lccc", "nlpcc_xml", "lines", "cped"],
                   "Format of --input; auto guesses from the file.")

@@ -1,8 +1,8 @@
 """Command line: `python -m ecm_tf.main --mode=MODE [--flagfile=flags/X.flags] [...]`.
 
-Each mode lives in its own module and exposes `run(cfg)` (or the function named after a colon);
-this file only dispatches, and composes the two modes that take a part from a higher layer
-(prep gets its labeller from classifier/labeller.py; train goes to the family's trainer).
+Each mode lives in its own module and exposes `run(cfg)` (or the function named after a colon;
+the table is flags.MODES); this file only dispatches, and composes the two modes that take a part
+from a higher layer (prep gets its labeller from classifier/labeller.py; train goes to the family's trainer).
 User errors (InputError, bad flags) print one line and exit with status 2.
 """
 
@@ -20,29 +20,8 @@ from absl import app  # noqa: E402
 from absl import flags as absl_flags  # noqa: E402
 from absl import logging  # noqa: E402
 
-from ecm_tf import flags as ecm_flags  # noqa: E402,F401  (defines the flags)
+from ecm_tf import flags as ecm_flags  # noqa: E402  (defines the flags and the MODES table)
 from ecm_tf.errors import InputError  # noqa: E402
-
-# mode -> module with a run(cfg) function.
-MODES = {
-    "prep": "ecm_tf.data.prep",  # run_prep below
-    "train_classifier": "ecm_tf.classifier.train",
-    "classify": "ecm_tf.classifier.classify",
-    "annotate": "ecm_tf.classifier.annotate",
-    "interaction": "ecm_tf.classifier.interaction",
-    "train": "ecm_tf.models.registry:train",
-    "decode": "ecm_tf.decoding.decode",
-    "eval": "ecm_tf.evaluation.evaluate",
-    "eval_sheet": "ecm_tf.evaluation.sheets",
-    "eval_score": "ecm_tf.evaluation.score",
-    "cecg_sheet": "ecm_tf.evaluation.cecg_sheet",
-    "cecg_score": "ecm_tf.evaluation.cecg_score",
-    "export": "ecm_tf.serving.export",
-    "client": "ecm_tf.serving.client",
-    "chat": "ecm_tf.serving.chat",
-    "web": "ecm_tf.serving.web",
-}
-assert set(MODES) == set(ecm_flags.MODES)
 
 
 def run_prep(cfg):
@@ -62,7 +41,7 @@ def main(argv):
     if len(argv) > 1:
         _fail(f"unexpected arguments {' '.join(argv[1:])!r} (flags take the form --name=value)")
     cfg = ecm_flags.settings()
-    module_name, _, function = MODES[cfg.mode].partition(":")
+    module_name, _, function = ecm_flags.MODES[cfg.mode].partition(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:

@@ -84,8 +84,8 @@ def test_decode_auto_names_the_post_emotion_and_the_choice(model_dir, tmp_path):
 @pytest.mark.slow
 def test_saved_model_auto_matches_python_under_the_session_loader(model_dir, tmp_path):
     cfg = ecm_flags.defaults().replace(model_dir=str(model_dir), beam_size=4, top_k=3)
-    decoder, model_cfg = ecm_family.load_decoder(cfg)
-    module = serving_module.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab,
+    generator, model_cfg = ecm_family.load_generator(cfg)
+    module = serving_module.ServingModule(generator.model, model_cfg, generator.post_vocab, generator.response_vocab,
                                       auto=serving_module.graph_auto_emotion(str(FIXTURE)))
     path = serving_module.export(module, str(tmp_path / "export"))
     both = load_both_ways(path, "serving_default", {"posts": POSTS + [POSTS[0]],
@@ -96,7 +96,7 @@ def test_saved_model_auto_matches_python_under_the_session_loader(model_dir, tmp
     assert served["post_emotions"] == [E.NAMES[p] for p, _ in expected] + ["Sad"]
     assert served["emotions"] == [E.NAMES[c] for _, c in expected] + ["Happy"]
     for i, (post, (_, chosen)) in enumerate(zip(POSTS, expected)):
-        best = decoder.decode([post.split()], [chosen])[(0, chosen)]
+        best = generator.decode([post.split()], [chosen])[(0, chosen)]
         assert served["responses"][i] == [" ".join(t) for t, _ in best]
 
 

@@ -6,7 +6,7 @@ import pytest
 from ecm_tf import emotions as E
 from ecm_tf.classifier import data as data_lib
 from ecm_tf.classifier import metrics
-from ecm_tf.classifier.vocabulary import Vocabulary
+from ecm_tf.classifier.vocabulary import ClassifierVocabulary
 from ecm_tf.errors import InputError
 
 XML = """<?xml version="1.0" encoding="UTF-8"?>
@@ -56,11 +56,11 @@ def test_tokenize_caps_length_and_normalises_digits():
 
 
 def test_vocabulary_min_count_order_and_hash():
-    v = Vocabulary.build([["b", "a", "a"], ["c", "b", "a"]], max_size=10, min_count=2)
+    v = ClassifierVocabulary.build([["b", "a", "a"], ["c", "b", "a"]], max_size=10, min_count=2)
     assert v.words == ["_PAD", "_UNK", "a", "b"]
     assert v.encode(["a", "c", "b"]) == [2, 1, 3]
-    assert Vocabulary.build([["a", "b", "b"]], max_size=3, min_count=1).words == ["_PAD", "_UNK", "b"]
-    assert v.sha256() != Vocabulary(["_PAD", "_UNK", "b", "a"]).sha256()
+    assert ClassifierVocabulary.build([["a", "b", "b"]], max_size=3, min_count=1).words == ["_PAD", "_UNK", "b"]
+    assert v.sha256() != ClassifierVocabulary(["_PAD", "_UNK", "b", "a"]).sha256()
 
 
 def test_pad_and_length_batches():

@@ -10,7 +10,7 @@ from ecm_tf.classifier import data as data_lib
 from ecm_tf.classifier import predictor
 from ecm_tf.classifier import train
 from ecm_tf.classifier.recurrent_classifier import RecurrentClassifier
-from ecm_tf.classifier.vocabulary import Vocabulary
+from ecm_tf.classifier.vocabulary import ClassifierVocabulary
 from ecm_tf.errors import InputError
 
 # Twelve segmented sentences, two per emotion.
@@ -32,7 +32,7 @@ def _cfg(kind):
 def _data():
     tokens = [data_lib.tokenize(s, 64) for s, _ in SENTENCES]
     labels = [e for _, e in SENTENCES]
-    vocab = Vocabulary.build(tokens, max_size=100, min_count=1)
+    vocab = ClassifierVocabulary.build(tokens, max_size=100, min_count=1)
     return vocab, [vocab.encode(t) for t in tokens], labels
 
 
@@ -134,7 +134,7 @@ def test_swapped_saved_model_is_refused(exported, tmp_path):
 
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
-    other = Vocabulary(Vocabulary.load(str(copy / "vocab.txt")).words + ["新词"])
+    other = ClassifierVocabulary(ClassifierVocabulary.load(str(copy / "vocab.txt")).words + ["新词"])
     other.save(str(copy / "vocab.txt"))
     cfg = json.loads((copy / "config.json").read_text(encoding="utf-8"))
     cfg.update(clf_vocab_words=len(other), clf_vocab_sha256=other.sha256())

@@ -34,12 +34,12 @@ def test_ties_by_word_and_size_limit():
 def test_save_load_and_missing_files(tmp_path):
     v = vocab_lib.build(CORPUS, 9)
     v.save(str(tmp_path / vocab_lib.POST_FILE))
-    assert vocab_lib.Vocab.load(str(tmp_path / vocab_lib.POST_FILE)).word_list == v.word_list
+    assert vocab_lib.WordVocabulary.load(str(tmp_path / vocab_lib.POST_FILE)).word_list == v.word_list
     with pytest.raises(InputError, match="missing vocab.response.txt"):
         vocab_lib.load_pair(str(tmp_path))
     (tmp_path / "bad.txt").write_text("a\nb\n", encoding="utf-8")
     with pytest.raises(InputError, match="bad.txt:1"):
-        vocab_lib.Vocab.load(str(tmp_path / "bad.txt"))
+        vocab_lib.WordVocabulary.load(str(tmp_path / "bad.txt"))
 
 
 def test_ememory_mask_and_empty_class_warning(tmp_path, capsys):
@@ -61,19 +61,19 @@ def test_ememory_mask_and_empty_class_warning(tmp_path, capsys):
 
 
 def test_dutir_specials_never_emotion_words():
-    v = vocab_lib.Vocab(list(vocab_lib.SPECIALS) + ["开心", "伤心", "桌子"])
+    v = vocab_lib.WordVocabulary(list(vocab_lib.SPECIALS) + ["开心", "伤心", "桌子"])
     mask, _ = ememory.build_mask(v, lexicon.load_lexicon())
     assert not mask[:, :4].any() and not mask[:, 6].any()
     assert mask[5, 4] == 1 and mask[2, 5] == 1
 
 
 def test_the_three_vocabularies_share_one_base_class(tmp_path):
-    from ecm_tf.classifier.vocabulary import Vocabulary
+    from ecm_tf.classifier.vocabulary import ClassifierVocabulary
     from ecm_tf.data.vocab import TokenVocabulary
     from ecm_tf.models.cerg import char_vocab
 
     word = vocab_lib.build([["好", "的", "好"]], 10)
-    clf = Vocabulary.build([["好", "的", "好"]], 10, 1)
+    clf = ClassifierVocabulary.build([["好", "的", "好"]], 10, 1)
     char = char_vocab.build([list("好的好")], 30)
     for v in (word, clf, char):
         assert isinstance(v, TokenVocabulary)

@@ -10,7 +10,7 @@ from conftest import REPO
 from ecm_tf.models.ecm import family as ecm_family
 from ecm_tf import flags as ecm_flags
 from ecm_tf.decoding import decode as decode_lib
-from ecm_tf.models.ecm.decoder import bucket_length, post_tokens
+from ecm_tf.models.ecm.generator import bucket_length, post_tokens
 from ecm_tf.errors import InputError
 from ecm_tf.models.ecm import factory
 
@@ -53,7 +53,7 @@ def test_decode_writes_top_k_and_scores_match_teacher_forcing(model_dir, tmp_pat
         ("你没有任何意义", "Sad"), ("你没有任何意义", "Happy"), ("今天天气真好", "Sad"), ("今天天气真好", "Happy")]
     assert lines[0]["post"] == "你 没有 任何 意义" and " " in lines[2]["post"]  # kept / jieba-segmented
     assert (tmp_path / "out.jsonl.config.json").exists()
-    decoder, model_cfg = ecm_family.load_decoder(cfg)
+    generator, model_cfg = ecm_family.load_generator(cfg)
     for l in lines:
         assert len(l["responses"]) == 3 and l["response"] == l["responses"][0]["response"]
         scores = [r["score"] for r in l["responses"]]
@@ -64,13 +64,13 @@ def test_decode_writes_top_k_and_scores_match_teacher_forcing(model_dir, tmp_pat
         # 11 words without EOS means it never ended).
         words = l["response"].split()
         assert len(words) <= 11
-        response = decoder.response_vocab.ids(words)
+        response = generator.response_vocab.ids(words)
         ended = len(words) < 11
-        post = decoder.post_vocab.ids(l["post"].split())
+        post = generator.post_vocab.ids(l["post"].split())
         batch = {"post": np.array([post], np.int32), "post_len": np.array([len(post)], np.int32),
                  "response": np.array([response + ([2] if ended else [])], np.int32),
                  "emotion": np.array([2 if l["emotion"] == "Sad" else 5], np.int32)}
-        tlp = decoder.model(batch)["target_log_probs"].numpy()
+        tlp = generator.model(batch)["target_log_probs"].numpy()
         np.testing.assert_allclose(tlp.sum(), l["score"], atol=2e-3)
 
 
@@ -111,12 +111,12 @@ def test_decode_format_tsv_prints_post_emotion_response(model_dir, tmp_path, cap
     assert [[r["post"], r["emotion"], r["response"]] for r in records] == rows
 
 
-def teacher_forced(decoder, post_words, response_words, emotion, ended=True):
-    post = decoder.post_vocab.ids(post_words)
-    response = decoder.response_vocab.ids(response_words) + ([2] if ended else [])
+def teacher_forced(generator, post_words, response_words, emotion, ended=True):
+    post = generator.post_vocab.ids(post_words)
+    response = generator.response_vocab.ids(response_words) + ([2] if ended else [])
     batch = {"post": np.array([post], np.int32), "post_len": np.array([len(post)], np.int32),
              "response": np.array([response], np.int32), "emotion": np.array([emotion], np.int32)}
-    return float(decoder.model(batch)["target_log_probs"].numpy().sum())
+    return float(generator.model(batch)["target_log_probs"].numpy().sum())
 
 
 def test_min_decode_len_from_the_model_folder_unless_given(model_dir, tmp_path):
@@ -127,17 +127,17 @@ def test_min_decode_len_from_the_model_folder_unless_given(model_dir, tmp_path):
     folder = tmp_path / "min3"
     make_model_dir(folder, min_decode_len=3)  # the same seed: the weights of `model_dir`
     post = "今天 天气 真 好".split()
-    decoder, model_cfg = ecm_family.load_decoder(ecm_flags.defaults().replace(model_dir=str(folder)))
+    generator, model_cfg = ecm_family.load_generator(ecm_flags.defaults().replace(model_dir=str(folder)))
     assert model_cfg.min_decode_len == 3
-    got = decoder.decode([post], [2, 5])
+    got = generator.decode([post], [2, 5])
     for e in (2, 5):
         for words, score in got[(0, e)]:
             assert len(words) >= 3
             ended = len(words) < 11  # a 4-word post: bucket 12, at most 11 tokens with EOS
-            np.testing.assert_allclose(teacher_forced(decoder, post, words, e, ended), score, atol=2e-3)
+            np.testing.assert_allclose(teacher_forced(generator, post, words, e, ended), score, atol=2e-3)
     explicit = config.Config(ecm_flags.defaults().replace(model_dir=str(folder), min_decode_len=1).to_dict(),
                              ["min_decode_len"])
-    plain, plain_cfg = ecm_family.load_decoder(explicit)
-    original, _ = ecm_family.load_decoder(ecm_flags.defaults().replace(model_dir=str(model_dir)))
+    plain, plain_cfg = ecm_family.load_generator(explicit)
+    original, _ = ecm_family.load_generator(ecm_flags.defaults().replace(model_dir=str(model_dir)))
     assert plain_cfg.min_decode_len == 1
     assert plain.decode([post], [2, 5]) == original.decode([post], [2, 5])

@@ -12,7 +12,7 @@ import pytest
 
 from ecm_tf import flags as ecm_flags
 from ecm_tf.data import vocab as vocab_lib
-from ecm_tf.models.ecm.decoder import Decoder
+from ecm_tf.models.ecm.generator import ResponseGenerator
 from ecm_tf.errors import InputError
 from ecm_tf.layers.encoder import GRUEncoder
 from ecm_tf.layers.gru_cell import SideInputGRUCell
@@ -102,13 +102,13 @@ def test_decode_pads_posts_to_the_bucket_size_in_code_mode(tmp_path):
     cfg = make_model_dir(tmp_path / "m", **CODE)
     model, cfg = checkpoint_io.load(cfg, str(tmp_path / "m"))[:2]
     post_vocab, response_vocab = vocab_lib.load_pair(str(FIXTURE))
-    decoder = Decoder(model, cfg.replace(decoder="greedy"), post_vocab, response_vocab)
+    generator = ResponseGenerator(model, cfg.replace(decoder="greedy"), post_vocab, response_vocab)
     post = post_vocab.ids(post_vocab.word_list[4:7])  # 3 tokens: bucket 12, so 9 PAD positions
-    got = decoder.decode_ids([post], [5], decoder.max_len(3))[0]
+    got = generator.decode_ids([post], [5], generator.max_len(3))[0]
     padded = np.array([post + [0] * 9], np.int32)
-    ids, scores, _ = decoder._search(padded, np.array([3], np.int32), np.array([5], np.int32), np.int32(12))
+    ids, scores, _ = generator._search(padded, np.array([3], np.int32), np.array([5], np.int32), np.int32(12))
     assert got[0][1] == pytest.approx(float(scores.numpy()[0, 0]), abs=1e-5)
-    unpadded = decoder._search(np.array([post], np.int32), np.array([3], np.int32), np.array([5], np.int32),
+    unpadded = generator._search(np.array([post], np.int32), np.array([3], np.int32), np.array([5], np.int32),
                                np.int32(12))[1]
     assert float(unpadded.numpy()[0, 0]) != pytest.approx(got[0][1], abs=1e-5)  # the PAD steps matter here
 

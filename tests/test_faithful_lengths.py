@@ -7,7 +7,7 @@ import tensorflow as tf
 from conftest import prepare_data
 from ecm_tf import flags as ecm_flags
 from ecm_tf.data import pipeline
-from ecm_tf.models.ecm.decoder import Decoder, length_offset
+from ecm_tf.models.ecm.generator import ResponseGenerator, length_offset
 from ecm_tf.data import vocab as vocab_lib
 from ecm_tf.errors import InputError
 from ecm_tf.models.ecm import checkpoint_io
@@ -48,15 +48,16 @@ def test_decoder_of_bucket_12_makes_11_selections(tmp_path, rule, limit):
     model, cfg = checkpoint_io.load(cfg, str(tmp_path / "m"))[:2]
     post_vocab, response_vocab = vocab_lib.load_pair(str(FIXTURE))
     for decoder_name in ("beam", "greedy"):
-        decoder = Decoder(model, cfg.replace(decoder=decoder_name), post_vocab, response_vocab)
-        assert decoder.max_len(11) == 12 and length_offset(cfg) == 12 - limit
+        generator = ResponseGenerator(model, cfg.replace(decoder=decoder_name), post_vocab, response_vocab)
+        assert generator.max_len(11) == 12 and length_offset(cfg) == 12 - limit
         post = [post_vocab.word_list[4 + i] for i in range(11)]
-        ids, scores, lengths = decoder._search(np.array([post_vocab.ids(post)], np.int32), np.array([11], np.int32),
-                                               np.array([5], np.int32), np.int32(decoder.max_len(11)))
+        ids, scores, lengths = generator._search(np.array([post_vocab.ids(post)], np.int32), np.array([11], np.int32),
+                                               np.array([5], np.int32), np.int32(generator.max_len(11)))
         assert ids.shape[-1] == limit  # the search never runs past `limit` tokens
         assert int(lengths.numpy().max()) <= limit
         # --max_decode_len is exactly the longest response, EOS included, under both rules.
-        decoder = Decoder(model, cfg.replace(decoder=decoder_name, max_decode_len=5), post_vocab, response_vocab)
-        out = decoder._search(np.array([post_vocab.ids(post)], np.int32), np.array([11], np.int32),
-                              np.array([5], np.int32), np.int32(decoder.max_len(11)))
+        generator = ResponseGenerator(model, cfg.replace(decoder=decoder_name, max_decode_len=5), post_vocab,
+                                      response_vocab)
+        out = generator._search(np.array([post_vocab.ids(post)], np.int32), np.array([11], np.int32),
+                              np.array([5], np.int32), np.int32(generator.max_len(11)))
         assert out[0].shape[-1] == 5

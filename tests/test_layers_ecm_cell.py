@@ -1,10 +1,11 @@
 """ECM decoder layers against hand computations in numpy (Eq. 5-10, attention, GRU)."""
 
+import keras
 import numpy as np
 import pytest
 
 from ecm_tf.layers.attention import BahdanauAttention
-from ecm_tf.layers.ecm_decoder_cell import ECMDecoderCell
+from ecm_tf.layers.ecm_cell import ECMCell
 from ecm_tf.layers.gru_cell import SideInputGRUCell
 from ecm_tf.layers.internal_memory import InternalMemory
 
@@ -104,40 +105,49 @@ def test_internal_memory_gates_eq_6_to_9():
     np.testing.assert_allclose(mem.write(state, m), g_w * m, rtol=1e-5)  # Eq. 9
 
 
-def make_cell(code):
+def make_cell(code, e_dim=5):
     kw = dict(read_gate_inputs="code", write_gate_inputs="code", imemory_layers="first",
               attention_mask_pad=False, gru_gate_bias=1.0, attention_query_bias=True, imemory_gate_bias=True,
               gate_bias_init=1.0, output_features="projection") if code else {}
-    return ECMDecoderCell(4, num_layers=2, num_emotions=6, **kw)
+    cell = ECMCell(units=4, num_layers=2, num_emotions=6, emotion_dim=3, **kw)
+    cell.build((None, e_dim))
+    return cell
+
+
+def split(cell, state):
+    """The cell's state [B, S] -> (s_1, s_2, c, M) as numpy."""
+    state = np.asarray(state)
+    return state[:, :4], state[:, 4:8], state[:, 8:12], state[:, 12:]
 
 
 @pytest.mark.parametrize("code", [False, True])
 def test_decoder_step_matches_hand_computation(code):
     """One full step: input feeding, read gate, M_r, 2-layer GRU with v_e, write gate, attention."""
     cell = make_cell(code)
-    b, t, e_dim, emo_dim = 2, 3, 5, 3
+    assert cell.state_size == cell.output_size == 2 * 4 + 4 + 4  # [s_1; s_2; c; M]
+    set_random(cell)
+    b, t = 2, 3
     values = rand(b, t, 4)
     mask = np.array([[1, 1, 0], [1, 1, 1]], np.float32)
     emotion = np.array([1, 4])
-    emo_vec = rand(b, emo_dim)
-    memory = {"values": values, "keys": cell.attention.precompute(values), "mask": mask, "emotion_vector": emo_vec}
+    emo_vec = rand(b, 3)
+    cell.bind(values, mask, emotion=emotion, emotion_vector=emo_vec)
     final = rand(b, 2, 4)
-    state = cell.initial_state(final, emotion, memory)
-    x = rand(b, e_dim)
-    cell(x, state, memory)
-    set_random(cell)
-    memory["keys"] = cell.attention.precompute(values)
-    state = cell.initial_state(final, emotion, memory)
-    new = cell(x, state, memory)
-    out, top = cell.output(new)
+    state = cell.initial_state(final)
+    x = rand(b, 5)
+    out, (new,) = cell(x, [state])
+    np.testing.assert_array_equal(out, new)  # the output is the new state
+    top, context, imemory = cell.readout(new)
+    features = cell.output_features(top, context)
 
     att = cell.attention
     wk, wq, v = (att.key_dense.kernel.numpy(), att.query_dense.kernel.numpy(), att.score_dense.kernel.numpy())
     bq = att.query_dense.bias.numpy() if code else 0.0  # the original's linear(query, ..., True)
     assert (att.query_dense.bias is not None) == code
     c0, _ = np_attention(final.reshape(b, 8), values, wk, wq, v, mask, not code, bq)
-    np.testing.assert_allclose(state["context"], c0, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(split(cell, state)[2], c0, rtol=1e-4, atol=1e-5)
     m0 = cell.imemory.memory.numpy()[emotion]
+    np.testing.assert_array_equal(split(cell, state)[3], m0)
     s1, s2 = final[:, 0], final[:, 1]
     if code:
         gate_in = np.concatenate([x, c0, emo_vec, s1, s2], -1)
@@ -156,36 +166,61 @@ def test_decoder_step_matches_hand_computation(code):
     else:
         h2 = np_gru(h1, s2, m_r, g1.kernel.numpy(), g1.recurrent_kernel.numpy(), g1.bias.numpy(),
                     g1.emotion_memory_kernel.numpy())
-    np.testing.assert_allclose(new["h"][:, 0], h1, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(new["h"][:, 1], h2, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(top, h2, rtol=1e-4, atol=1e-5)
+    got_h1, got_h2, got_c1, got_m1 = split(cell, new)
+    np.testing.assert_allclose(got_h1, h1, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_h2, h2, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(top, got_h2)
     wg = cell.imemory.write_gate
     w_in = np.concatenate([h1, h2], -1) if code else h2  # Eq. 7
-    np.testing.assert_allclose(new["imemory"], sigmoid(w_in @ wg.kernel.numpy() + bias(wg)) * m0,
-                               rtol=1e-4, atol=1e-6)  # Eq. 9
+    np.testing.assert_allclose(got_m1, sigmoid(w_in @ wg.kernel.numpy() + bias(wg)) * m0, rtol=1e-4, atol=1e-6)  # Eq. 9
+    np.testing.assert_array_equal(imemory, got_m1)
     c1, _ = np_attention(np.concatenate([h1, h2], -1), values, wk, wq, v, mask, not code, bq)
-    np.testing.assert_allclose(new["context"], c1, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_c1, c1, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(context, got_c1)
     if code:  # the original's AttnOutputProjection W_p [s_t; c'] + b
         op = cell.output_projection
-        np.testing.assert_allclose(out, np.concatenate([h2, c1], -1) @ op.kernel.numpy() + op.bias.numpy(),
+        np.testing.assert_allclose(features, np.concatenate([h2, c1], -1) @ op.kernel.numpy() + op.bias.numpy(),
                                    rtol=1e-4, atol=1e-5)
     else:  # Eq. 4: softmax(W_o s_t), the features are s_t itself
         assert not hasattr(cell, "output_projection")
-        np.testing.assert_allclose(out, h2, rtol=1e-6)
+        np.testing.assert_array_equal(features, got_h2)
+
+
+def test_every_weight_is_built_before_any_call():
+    for code in (False, True):
+        cell = make_cell(code)
+        assert cell.built and all(layer.built for layer in cell._flatten_layers())
+        names = sorted(w.path.split("/", 1)[1] for w in cell.weights)
+        # paper: attention 3, M, 2 gate kernels, 2 GRUs x (kernel, recurrent, bias, side kernel) = 14;
+        # code: + the query bias and 2 gate biases, layer 1 without a side input (-1), W_p and b_p = 18
+        assert len(names) == (18 if code else 14), names
 
 
 def test_internal_memory_decays_monotonically():
     cell = make_cell(False)
-    values = rand(2, 3, 4)
-    memory = {"values": values, "keys": cell.attention.precompute(values), "mask": np.ones([2, 3], np.float32),
-              "emotion_vector": rand(2, 3)}
-    state = cell.initial_state(rand(2, 2, 4), np.array([0, 3]), memory)
-    norms = [np.abs(state["imemory"].numpy())]
+    cell.bind(rand(2, 3, 4), emotion=np.array([0, 3]), emotion_vector=rand(2, 3))
+    state = cell.initial_state(rand(2, 2, 4))
+    norms = [np.abs(split(cell, state)[3])]
     for _ in range(6):
-        state = cell(rand(2, 5), state, memory)
-        norms.append(np.abs(state["imemory"].numpy()))
+        state, _ = cell(rand(2, 5), [state])
+        norms.append(np.abs(split(cell, state)[3]))
     diffs = np.diff(np.stack(norms), axis=0)
     assert (diffs < 0).all()
+
+
+def test_plain_keras_rnn_runs_the_cell_step_by_step():
+    """keras.layers.RNN(cell) over a sequence equals the cell called step by step, from its own
+    get_initial_state (zero GRU states, their context, M of the bound emotion)."""
+    cell = make_cell(False)
+    set_random(cell)
+    values, emotion, emo_vec, x = rand(2, 3, 4), np.array([2, 5]), rand(2, 3), rand(2, 4, 5)
+    cell.bind(values=values, emotion=emotion, emotion_vector=emo_vec)
+    outputs = keras.layers.RNN(cell, return_sequences=True)(x)  # [B, T, S]
+    state = cell.get_initial_state(2)
+    np.testing.assert_array_equal(split(cell, state)[0], 0.0)
+    for t in range(4):
+        state, _ = cell(x[:, t], [state])
+        np.testing.assert_allclose(outputs[:, t], state, rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("layer", [
@@ -196,3 +231,11 @@ def test_get_config_round_trip(layer):
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
+    if isinstance(layer, ECMCell):  # the same weights once built
+        clone.build((None, 5))
+        assert [tuple(w.shape) for w in clone.weights] == [tuple(w.shape) for w in layer.weights]
+
+
+def test_cell_arguments_are_keyword_only():
+    with pytest.raises(TypeError):
+        ECMCell(4, 2)

@@ -1,5 +1,6 @@
 """ECMModel: decoding API agrees with teacher forcing; loss parts (Eq. 15); restore checks."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -149,3 +150,23 @@ def test_post_embedding_init_unit_has_variance_one_and_keras_stays_the_default()
     assert unit.get_config()["settings"]["post_embedding_init"] == "unit"
     with pytest.raises(InputError, match="--post_embedding_init=big"):
         factory.create(tiny_cfg(post_embedding_init="big"), VP, VR, MASK)
+
+
+@pytest.mark.parametrize("settings", [{}, CODE], ids=["paper", "code"])
+def test_cell_in_plain_keras_rnn_equals_training_path_and_a_search_step(settings):
+    """ECMCell in a keras.layers.RNN of its own, from the model's initial state, gives the states the
+    training path reads (M after each step, bit for bit); one step of the search's step_fn gives the
+    first of them and the first target log-probabilities."""
+    model = factory.create(tiny_cfg(**settings), VP, VR, MASK)
+    b = batch()
+    teacher = model(b)
+    encoded = model.encode(b["post"], b["post_len"])
+    state = model.initial_state(encoded, b["emotion"])  # binds the memory
+    dec_in = model.response_embedding(np.concatenate([np.full([3, 1], vocab_lib.GO_ID), b["response"][:, :-1]], 1))
+    outputs = keras.layers.RNN(model.cell, return_sequences=True)(dec_in, initial_state=state)  # [B, T, S]
+    np.testing.assert_array_equal(model.cell.readout(outputs)[2], teacher["imemory"])
+    step = model.step_fn({k: encoded[k] for k in ("values", "keys", "mask")}, b["emotion"])
+    log_probs, new_state = step(np.full([3], vocab_lib.GO_ID, np.int32), state)
+    np.testing.assert_array_equal(new_state, outputs[:, 0])
+    np.testing.assert_allclose(log_probs.numpy()[np.arange(3), b["response"][:, 0]],
+                               teacher["target_log_probs"].numpy()[:, 0], rtol=1e-6, atol=1e-6)

@@ -149,12 +149,12 @@ def test_pe2r_export_in_the_c_loader_equals_decode(loader, tmp_path):
 def test_classifier_export_in_the_c_loader_equals_python(loader, tmp_path):
     from ecm_tf.classifier import train
     from ecm_tf.classifier.data import tokenize
-    from ecm_tf.classifier.vocabulary import Vocabulary
+    from ecm_tf.classifier.vocabulary import ClassifierVocabulary
     from ecm_tf.saved_models import SessionModel
 
     sentences = [("我 很 难过", 2), ("今天 很 高兴", 5), ("气死 我 了", 4), ("这 东西 真 恶心", 3)]
     tokens = [tokenize(s, 16) for s, _ in sentences]
-    vocab = Vocabulary.build(tokens, max_size=50, min_count=1)
+    vocab = ClassifierVocabulary.build(tokens, max_size=50, min_count=1)
     ids = [vocab.encode(t) for t in tokens]
     cfg = ecm_flags.defaults().replace(classifier="lstm", clf_embed_dim=8, clf_hidden=8, clf_epochs=1,
                                     clf_batch_size=4, seed=3)

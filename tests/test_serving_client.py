@@ -92,14 +92,14 @@ def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("client")
     make_model_dir(root / "model")
     cfg = ecm_flags.defaults().replace(model_dir=str(root / "model"), beam_size=4, top_k=3)
-    decoder, model_cfg = ecm_family.load_decoder(cfg)
-    module = serving_module.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
+    generator, model_cfg = ecm_family.load_generator(cfg)
+    module = serving_module.ServingModule(generator.model, model_cfg, generator.post_vocab, generator.response_vocab)
     path = serving_module.export(module, str(root / "export"))
     expected = []
     for post in POSTS:
         expected.append(f"post: {post}")
         for e in (2, 5):
-            text, score = decoder.decode([post.split()], [e])[(0, e)][0]
+            text, score = generator.decode([post.split()], [e])[(0, e)][0]
             expected.append(f"  {('Sad', 'Happy')[e == 5]}: {' '.join(text)}  ({score:.2f})")
     return path, expected
 

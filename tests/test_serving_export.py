@@ -1,5 +1,5 @@
 """--mode=export: the SavedModel runs under TF Serving's loader (TF1 session path, and the real
-`saved_model_cli run`) exactly as under tf.saved_model.load and as the in-process decoder; the
+`saved_model_cli run`) exactly as under tf.saved_model.load and as the in-process generator; the
 writer's version layout and permissions."""
 
 import os
@@ -32,24 +32,24 @@ def exported(tmp_path_factory):
     make_model_dir(root / "model")
     cfg = ecm_flags.defaults().replace(model_dir=str(root / "model"), export_dir=str(root / "export"),
                                     beam_size=4, top_k=3)
-    decoder, model_cfg = ecm_family.load_decoder(cfg)
-    module = serving_module.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
+    generator, model_cfg = ecm_family.load_generator(cfg)
+    module = serving_module.ServingModule(generator.model, model_cfg, generator.post_vocab, generator.response_vocab)
     old = os.umask(0o077)  # the writer sets the modes itself, whatever the umask
     try:
         path = serving_module.export(module, cfg.export_dir)
     finally:
         os.umask(old)
-    return cfg, decoder, path
+    return cfg, generator, path
 
 
 def test_session_loader_matches_tf2_loader_and_decoder(exported):
-    cfg, decoder, path = exported
+    cfg, generator, path = exported
     assert path == os.path.join(cfg.export_dir, "1")
     both = load_both_ways(path, "serving_default", {"posts": POSTS, "emotions": EMOTIONS})
     assert_loaders_agree(both)
     served = both["session"]
     for i, (post, e) in enumerate(zip(POSTS, [2, 5, 4, 1, 1])):
-        expected = decoder.decode([post.split()], [e])[(0, e)]
+        expected = generator.decode([post.split()], [e])[(0, e)]
         assert served["responses"][i] == [" ".join(t) for t, _ in expected]
         np.testing.assert_allclose(served["scores"][i], [s for _, s in expected], rtol=1e-4)
     assert served["responses"][3] == served["responses"][4]  # digits looked up as 0 in the graph
@@ -147,14 +147,14 @@ def test_failed_save_leaves_nothing(tmp_path):
 def test_max_decode_len_and_code_mode_padding_match_the_decoder(tmp_path):
     """--max_decode_len=N gives N response tokens in the export as in decode, and a code-mode model
     (the encoder reads the PAD positions) gets its posts padded to the bucket size as in decode."""
-    from ecm_tf.models.ecm.decoder import Decoder
+    from ecm_tf.models.ecm.generator import ResponseGenerator
 
     make_model_dir(tmp_path / "model", encoder_input="code", gru_cell="code")
     cfg = ecm_flags.defaults().replace(model_dir=str(tmp_path / "model"), beam_size=3, top_k=2)
-    decoder, model_cfg = ecm_family.load_decoder(cfg)
+    generator, model_cfg = ecm_family.load_generator(cfg)
     model_cfg = model_cfg.replace(max_decode_len=3)
-    short = Decoder(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
-    module = serving_module.ServingModule(decoder.model, model_cfg, decoder.post_vocab, decoder.response_vocab)
+    short = ResponseGenerator(generator.model, model_cfg, generator.post_vocab, generator.response_vocab)
+    module = serving_module.ServingModule(generator.model, model_cfg, generator.post_vocab, generator.response_vocab)
     path = serving_module.export(module, str(tmp_path / "export"))
     both = load_both_ways(path, "serving_default", {"posts": POSTS[:2], "emotions": ["Sad", "Happy"]})
     assert_loaders_agree(both)
@@ -171,13 +171,13 @@ def test_min_decode_len_of_the_model_folder_is_in_the_export(tmp_path, capsys):
                                        beam_size=3, top_k=2)
     export_lib.run(cfg)
     assert "beam 3, top 2, min length 3" in capsys.readouterr().out
-    decoder, model_cfg = ecm_family.load_decoder(cfg)
-    assert decoder.cfg.min_decode_len == 3
+    generator, model_cfg = ecm_family.load_generator(cfg)
+    assert generator.cfg.min_decode_len == 3
     both = load_both_ways(str(tmp_path / "export" / "1"), "serving_default",
                           {"posts": POSTS[:2], "emotions": ["Sad", "Happy"]})
     assert_loaders_agree(both)
     for i, (post, e) in enumerate(zip(POSTS[:2], [2, 5])):
-        expected = decoder.decode([post.split()], [e])[(0, e)]
+        expected = generator.decode([post.split()], [e])[(0, e)]
         assert all(len(t) >= 3 for t, _ in expected)
         assert both["session"]["responses"][i] == [" ".join(t) for t, _ in expected]
         np.testing.assert_allclose(both["session"]["scores"][i], [s for _, s in expected], rtol=1e-4)

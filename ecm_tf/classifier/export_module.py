@@ -10,7 +10,7 @@ class ClassifierModule(tf.Module):
     """tf.Module exported with tf.saved_model.save; its `serve` signature maps word ids to emotions.
 
     Input: `ids` [B, T] int32 word ids of vocab.txt (0 = padding, 1 = unknown), built by
-    `ecm_tf.classifier.data.tokenize` + `Vocabulary.encode`. Output: `logits` [B, 6],
+    `ecm_tf.classifier.data.tokenize` + `ClassifierVocabulary.encode`. Output: `logits` [B, 6],
     `probabilities` [B, 6] (softmax) and `label` [B] (argmax, an ECM emotion id).
     `vocab_size` and `vocab_sha256` let a loader refuse a vocabulary the weights were not trained with.
 

@@ -14,7 +14,7 @@ from ecm_tf import io_utils
 from ecm_tf import saved_models
 from ecm_tf.classifier import data as data_lib
 from ecm_tf.classifier.lexicon import LexiconClassifier
-from ecm_tf.classifier.vocabulary import Vocabulary
+from ecm_tf.classifier.vocabulary import ClassifierVocabulary
 from ecm_tf.errors import InputError
 
 CONFIG, VOCAB, SAVED_MODEL = "config.json", "vocab.txt", "saved_model"
@@ -35,7 +35,7 @@ class NeuralClassifier:
             raise InputError(f"{where}: {CONFIG} has no clf_max_len (not written by --mode=train_classifier?)")
         self.max_len = config["clf_max_len"]
         vocab_path = os.path.join(model_dir, VOCAB)
-        self.vocab = Vocabulary.load(vocab_path)
+        self.vocab = ClassifierVocabulary.load(vocab_path)
         words, sha = len(self.vocab), self.vocab.sha256()
         if words != config.get("clf_vocab_words") or sha != config.get("clf_vocab_sha256"):
             raise InputError(f"{where}: {vocab_path} is not the vocabulary this classifier was trained with "

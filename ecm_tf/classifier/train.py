@@ -19,7 +19,7 @@ from ecm_tf.classifier import data as data_lib
 from ecm_tf.classifier import extra_data
 from ecm_tf.classifier import metrics as metrics_lib
 from ecm_tf.classifier.lexicon import LexiconClassifier
-from ecm_tf.classifier.vocabulary import Vocabulary
+from ecm_tf.classifier.vocabulary import ClassifierVocabulary
 from ecm_tf.data import cped
 
 PAPER_ACCURACY = {"lexicon": 0.432, "rnn": 0.564, "lstm": 0.594, "bilstm": 0.623}
@@ -141,7 +141,7 @@ def _train(cfg):
         history = {}
         predict_tokens = lambda token_lists: [clf.predict_tokens(t) for t in token_lists]  # noqa: E731
     else:
-        vocab = Vocabulary.build(pick(tr, tokens), cfg.clf_vocab_size, cfg.clf_min_count)
+        vocab = ClassifierVocabulary.build(pick(tr, tokens), cfg.clf_vocab_size, cfg.clf_min_count)
         ids = [vocab.encode(t) for t in tokens]
         _log(f"vocabulary {len(vocab)} words (min count {cfg.clf_min_count}); training {cfg.classifier} "
              f"for {cfg.clf_epochs} epochs, class weighting {cfg.class_weighting}, select on dev {cfg.clf_select}")

@@ -7,7 +7,7 @@ from ecm_tf.data.vocab import PAD, UNK, TokenVocabulary
 PAD_ID, UNK_ID = 0, 1
 
 
-class Vocabulary(TokenVocabulary):
+class ClassifierVocabulary(TokenVocabulary):
     """Frequency-sorted word list; id 0 is _PAD, id 1 is _UNK (data/vocab.TokenVocabulary).
 
     Args:

@@ -26,7 +26,7 @@ def build_mask(response_vocab, lexicon):
     """Returns (mask uint8 [6, V], list of emotion ids with no word in the vocabulary).
 
     Args:
-      response_vocab: vocab.Vocab, the response vocabulary.
+      response_vocab: vocab.WordVocabulary, the response vocabulary.
       lexicon: dict {emotion_id: set(words)}, e.g. lexicon.load_lexicon().
     """
     words = response_vocab.word_list

@@ -2,9 +2,9 @@
 
 `TokenVocabulary` is the base: a file of one token a line (line number = id) that starts with
 the subclass's SPECIALS, unknown tokens looked up as _UNK (id 1), a content hash, atomic save and
-a one-line error naming the file. Its variants: `Vocab` (here: ECM's post and response words,
+a one-line error naming the file. Its variants: `WordVocabulary` (here: ECM's post and response words,
 ids 0..3 = _PAD _UNK _EOS _GO, as the original code; digits normalised to 0 before counting),
-`classifier.vocabulary.Vocabulary` (_PAD _UNK) and `models.cerg.char_vocab.CharVocab`
+`classifier.vocabulary.ClassifierVocabulary` (_PAD _UNK) and `models.cerg.char_vocab.CharVocabulary`
 (characters, emotion tokens). Post and response vocabularies are separate files
 (`vocab.post.txt`, `vocab.response.txt`).
 """
@@ -80,7 +80,7 @@ class TokenVocabulary:
         return kept[: max(0, size)]
 
 
-class Vocab(TokenVocabulary):
+class WordVocabulary(TokenVocabulary):
     """ECM's word vocabulary: ids 0..3 = _PAD _UNK _EOS _GO, then words by frequency.
 
     Args:
@@ -128,7 +128,7 @@ def build(token_lists, size):
         counts.update(tokens)
     for s in SPECIALS:
         counts.pop(s, None)
-    return Vocab(list(SPECIALS) + Vocab.ranked(counts, size - len(SPECIALS)))
+    return WordVocabulary(list(SPECIALS) + WordVocabulary.ranked(counts, size - len(SPECIALS)))
 
 
 def load_pair(folder, flag="--vocab_dir"):
@@ -136,4 +136,4 @@ def load_pair(folder, flag="--vocab_dir"):
     missing = [n for n in (POST_FILE, RESPONSE_FILE) if not os.path.exists(os.path.join(folder, n))]
     if missing:
         raise InputError(f"{flag}={folder}: missing {', '.join(missing)} (not a prep output folder?)")
-    return Vocab.load(os.path.join(folder, POST_FILE)), Vocab.load(os.path.join(folder, RESPONSE_FILE))
+    return tuple(WordVocabulary.load(os.path.join(folder, name)) for name in (POST_FILE, RESPONSE_FILE))

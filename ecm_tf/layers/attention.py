@@ -27,6 +27,13 @@ class BahdanauAttention(keras.layers.Layer):
         self.query_dense = keras.layers.Dense(units, use_bias=query_bias, name="query")
         self.score_dense = keras.layers.Dense(1, use_bias=False, name="score")
 
+    def build(self, query_shape, keys_shape=None, values_shape=None, mask_shape=None):
+        """query [B, Q] -> W_q; values [B, T, D] -> W_k (when given: `precompute` may build it first)."""
+        self.query_dense.build(query_shape)
+        self.score_dense.build((None, None, self.units))
+        if values_shape is not None and not self.key_dense.built:
+            self.key_dense.build(values_shape)
+
     def precompute(self, values):
         """values: [B, T, D] encoder outputs -> keys [B, T, A]."""
         return self.key_dense(values)

@@ -66,6 +66,13 @@ class GRUEncoder(keras.layers.Layer):
             return ops.cast(pos >= width - lengths[:, None], "float32")  # PADs come first
         return ops.cast(pos < lengths[:, None], "float32")
 
+    def build(self, embedded_shape, lengths_shape=None):
+        """The GRU stack for embedded [B, T, E]."""
+        shape = tuple(embedded_shape)
+        for rnn in self.rnns:
+            rnn.build(shape)
+            shape = shape[:-1] + (self.units,)
+
     def call(self, embedded, lengths):
         """embedded [B, T, E] (right-padded), lengths [B] -> (outputs [B, T, H], final states [B, L, H])."""
         mask = None

@@ -52,6 +52,12 @@ class ExternalMemoryOutput(keras.layers.Layer):
         if use_ememory:
             self.selector = keras.layers.Dense(1, use_bias=selector_bias, dtype=STATE_DTYPE, name="emotion_selector")
 
+    def build(self, features_shape, selector_features_shape=None, emotion_mask_shape=None, targets_shape=None):
+        """W_o, b from features [..., H]; v_u from selector_features [..., S] (with the external memory)."""
+        self.logits_dense.build(features_shape)
+        if self.use_ememory and selector_features_shape is not None:
+            self.selector.build(selector_features_shape)
+
     def call(self, features, selector_features=None, emotion_mask=None, targets=None):
         """features [..., H]; selector_features [..., S]; emotion_mask [..., V] (1 = emotion word),
         broadcastable against the logits (e.g. [B, 1, V] for features [B, T, H]).
@@ -68,15 +74,11 @@ class ExternalMemoryOutput(keras.layers.Layer):
             return self._target_log_probs(features, selector_features, emotion_mask, targets, logits)
         if not self.use_ememory:
             return ops.log_softmax(logits, axis=-1), None
-        a = ops.squeeze(self.selector(selector_features), -1)  # [...]
+        a = self._selector_logit(selector_features)  # [...]
         is_emo = ops.cast(emotion_mask, "bool")  # [..., V]
-        has_emo = ops.any(is_emo, axis=-1)  # [...]
         lse_e = ops.logsumexp(ops.where(is_emo, logits, _NEG), axis=-1)  # [...]
         lse_g = ops.logsumexp(ops.where(is_emo, _NEG, logits), axis=-1)  # [...]
-        log_alpha, log_generic = self._log_mix(a, has_emo)  # [...] each
-        emo_offset = (lse_e - log_alpha)[..., None]  # [..., 1]
-        gen_offset = (lse_g - log_generic)[..., None]  # [..., 1]
-        return ops.where(is_emo, logits - emo_offset, logits - gen_offset), a  # [..., V]
+        return self._mixed(logits, is_emo, lse_e, lse_g, a, ops.any(is_emo, axis=-1)), a  # [..., V]
 
     def decode_parts(self, emotion_mask, emotion):
         """What `decode_log_probs` needs of the external memory, computed once per search.
@@ -108,7 +110,7 @@ class ExternalMemoryOutput(keras.layers.Layer):
         logits = ops.cast(self.logits_dense(ops.cast(features, self.compute_dtype)), STATE_DTYPE)  # [N, V]
         if not self.use_ememory:
             return tf.nn.log_softmax(logits, axis=-1)
-        a = tf.squeeze(self.selector(selector_features), -1)  # [N]
+        a = self._selector_logit(selector_features)  # [N]
         is_emo = parts["is_emo"]
         top = tf.reduce_max(logits, axis=-1, keepdims=True)  # [N, 1]
         sums = tf.matmul(tf.exp(logits - top), parts["columns"])  # [N, 2E]
@@ -122,32 +124,21 @@ class ExternalMemoryOutput(keras.layers.Layer):
 
         lse_e, lse_g = tf.cond(tf.reduce_any(tiny), masked,
                                lambda: (tf.math.log(sum_e) + top[:, 0], tf.math.log(sum_g) + top[:, 0]))
-        log_alpha, log_generic = self._log_mix(a, parts["has_emo"])  # [N] each
-        offset = tf.where(is_emo, (lse_e - log_alpha)[:, None], (lse_g - log_generic)[:, None])  # [N, V]
-        return logits - offset
+        return self._mixed(logits, is_emo, lse_e, lse_g, a, parts["has_emo"])
 
     def _target_log_probs(self, features, selector_features, emotion_mask, targets, logits):
         """log P(targets) [...] and the selector logits [...] (None without the external memory)."""
         targets = ops.cast(targets, "int32")
-        dense, cdt = self.logits_dense, self.compute_dtype
-        # The target's logit from the operands of the logits matmul (features and kernel in the
-        # compute dtype), summed in float32 as the matmul accumulates: the same value as its entry
-        # in `logits` up to that entry's rounding (none in float32, where every cast is a no-op).
-        columns = ops.take(ops.transpose(ops.cast(dense.kernel, cdt)), targets, axis=0)  # [..., H]
-        products = ops.cast(features, STATE_DTYPE) * ops.cast(columns, STATE_DTYPE)  # [..., H]
-        bias = ops.cast(ops.take(ops.cast(dense.bias, cdt), targets), STATE_DTYPE)  # [...]
-        target_logit = ops.sum(products, axis=-1) + bias  # [...]
+        target_logit = self._target_logit(features, targets)  # [...]
         if not self.use_ememory:
             return target_logit - ops.logsumexp(logits, axis=-1), None
-        a = ops.squeeze(self.selector(selector_features), -1)  # [...]
+        a = self._selector_logit(selector_features)  # [...]
         is_emo = ops.cast(emotion_mask, "bool")  # [..., V]
-        has_emo = ops.any(is_emo, axis=-1)  # [...] (or broadcastable)
         target_is_emo = ops.squeeze(ops.take_along_axis(  # [...]
             ops.broadcast_to(is_emo, ops.shape(logits)), ops.expand_dims(targets, -1), axis=-1), -1)
         in_part = ops.equal(is_emo, ops.expand_dims(target_is_emo, -1))  # [..., V] the target's part
         lse = ops.logsumexp(ops.where(in_part, logits, _NEG), axis=-1)  # [...]
-        log_alpha, log_generic = self._log_mix(a, has_emo)
-        return target_logit - lse + ops.where(target_is_emo, log_alpha, log_generic), a
+        return self._target_mixed(target_logit, lse, a, target_is_emo, ops.any(is_emo, axis=-1)), a
 
     def _fused_target_log_probs(self, features, selector_features, emotion_mask, targets):
         """`_target_log_probs` under a mixed policy, for features [B, T, H] and emotion_mask [B, 1, V]:
@@ -155,22 +146,39 @@ class ExternalMemoryOutput(keras.layers.Layer):
         (layers/fused_logsumexp.py) instead of the separate elementwise passes over [B, T, V]."""
         targets = ops.cast(targets, "int32")  # [B, T]
         dense, cdt = self.logits_dense, self.compute_dtype
-        if not dense.built:
-            dense.build(features.shape)
-        kernel = ops.cast(dense.kernel, cdt)  # [H, V]
-        logits = ops.matmul(features, kernel)  # [B, T, V], no bias: it is added in float32 in the fused pass
-        columns = ops.take(ops.transpose(kernel), targets, axis=0)  # [B, T, H]
-        target_logit = (ops.sum(ops.cast(features, STATE_DTYPE) * ops.cast(columns, STATE_DTYPE), axis=-1)
-                        + ops.cast(ops.take(dense.bias, targets), STATE_DTYPE))  # [B, T], float32 as the fused pass
+        logits = ops.matmul(features, ops.cast(dense.kernel, cdt))  # [B, T, V], the bias added in the fused pass
+        target_logit = self._target_logit(features, targets)  # [B, T], float32 as the fused pass
         if not self.use_ememory:
             return target_logit - part_logsumexp(logits, dense.bias), None
-        a = ops.squeeze(self.selector(selector_features), -1)  # [B, T]
+        a = self._selector_logit(selector_features)  # [B, T]
         is_emo = ops.cast(emotion_mask, "bool")  # [B, 1, V]
-        has_emo = ops.any(is_emo, axis=-1)  # [B, 1]
         target_is_emo = ops.take_along_axis(is_emo[:, 0, :], targets, axis=-1)  # [B, T]
         lse = part_logsumexp(logits, dense.bias, is_emo, target_is_emo)  # [B, T]
+        return self._target_mixed(target_logit, lse, a, target_is_emo, ops.any(is_emo, axis=-1)), a
+
+    def _target_logit(self, features, targets):
+        """The targets' logits [...] from the operands of the logits matmul (features [..., H] and kernel
+        in the compute dtype), summed in float32 as the matmul accumulates, plus the float32 bias: the
+        target's entry of the logits up to its rounding (none in float32, where every cast is a no-op)."""
+        dense = self.logits_dense
+        columns = ops.take(ops.transpose(ops.cast(dense.kernel, self.compute_dtype)), targets, axis=0)  # [..., H]
+        products = ops.cast(features, STATE_DTYPE) * ops.cast(columns, STATE_DTYPE)  # [..., H]
+        return ops.sum(products, axis=-1) + ops.cast(ops.take(dense.bias, targets), STATE_DTYPE)
+
+    def _selector_logit(self, selector_features):
+        """a [...] with alpha = sigmoid(a) (Eq. 11), from selector_features [..., S]."""
+        return ops.squeeze(self.selector(selector_features), -1)
+
+    def _mixed(self, logits, is_emo, lse_e, lse_g, a, has_emo):
+        """log P [..., V] over the whole vocabulary (Eq. 12-14): each word's logit less the logsumexp
+        of its part (lse_e / lse_g [...]) plus that part's log weight."""
+        log_alpha, log_generic = self._log_mix(a, has_emo)  # [...] each
+        return logits - ops.where(is_emo, (lse_e - log_alpha)[..., None], (lse_g - log_generic)[..., None])
+
+    def _target_mixed(self, target_logit, lse, a, target_is_emo, has_emo):
+        """log P(target) [...] (Eq. 12-14) from its logit and the logsumexp of its part (lse [...])."""
         log_alpha, log_generic = self._log_mix(a, has_emo)
-        return target_logit - lse + ops.where(target_is_emo, log_alpha, log_generic), a
+        return target_logit - lse + ops.where(target_is_emo, log_alpha, log_generic)
 
     @staticmethod
     def _log_mix(a, has_emo):

@@ -36,9 +36,14 @@ class InternalMemory(keras.layers.Layer):
         self.write_gate = keras.layers.Dense(units, activation="sigmoid", use_bias=use_bias, bias_initializer=init,
                                              name="memory_write_gate")
 
-    def build(self, input_shape=None):
+    def build(self, read_inputs_shape=None, write_inputs_shape=None):
+        """M [num_emotions, H], and the gates when their input shapes are given (else on their first use)."""
         self.memory = self.add_weight(
             name="memory", shape=(self.num_emotions, self.units), initializer="glorot_uniform")
+        if read_inputs_shape is not None:
+            self.read_gate.build(read_inputs_shape)
+        if write_inputs_shape is not None:
+            self.write_gate.build(write_inputs_shape)
 
     def initial(self, emotion):
         """emotion [B] int -> M_e,0 [B, H]: each example's own emotion row."""
@@ -54,9 +59,6 @@ class InternalMemory(keras.layers.Layer):
     def write(self, state, memory):
         """state [B, S], memory [B, H] -> M_e,t+1 [B, H] (Eq. 7, 9)."""
         return ops.cast(self.write_gate(state), memory.dtype) * memory
-
-    def call(self, emotion):
-        return self.initial(emotion)
 
     def get_config(self):
         config = super().get_config()

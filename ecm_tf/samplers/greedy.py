@@ -2,8 +2,7 @@
 
 import tensorflow as tf
 
-# Written after a finished sequence's EOS (both vocabularies' PAD is 0).
-FILL_ID = 0
+from ecm_tf.samplers.beam_search import FILL_ID
 
 
 def greedy_search(step_fn, initial_state, batch_size, max_len, *, start_id, eos_id, forbidden_ids, min_len=0):

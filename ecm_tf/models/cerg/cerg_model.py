@@ -24,7 +24,7 @@ class CergModel(keras.Model):
     """Pre-LN transformer with the seq2seq mask and an output layer tied to the token embeddings.
 
     Args:
-      vocab_size: int, joint character vocabulary size V (char_vocab.CharVocab).
+      vocab_size: int, joint character vocabulary size V (char_vocab.CharVocabulary).
       hidden: int, width H (paper: 768).
       num_layers: int, transformer blocks (paper: 12).
       heads: int, attention heads (paper: 12).

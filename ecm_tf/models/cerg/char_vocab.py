@@ -22,7 +22,7 @@ FIRST_EMOTION_ID = 6
 FIRST_CHAR_ID = len(SPECIALS)
 
 
-class CharVocab(TokenVocabulary):
+class CharVocabulary(TokenVocabulary):
     """Character <-> id map with the special tokens above (data/vocab.TokenVocabulary).
 
     Args:
@@ -35,10 +35,6 @@ class CharVocab(TokenVocabulary):
     @property
     def tokens(self):
         return list(self._tokens)
-
-    @staticmethod
-    def emotion_token_id(emotion):
-        return FIRST_EMOTION_ID + int(emotion)
 
     def ids(self, chars):
         return self.lookup(chars)
@@ -74,4 +70,4 @@ def build(char_lists, size):
         counts.update(chars)
     for s in SPECIALS:
         counts.pop(s, None)
-    return CharVocab(list(SPECIALS) + CharVocab.ranked(counts, size - FIRST_CHAR_ID))
+    return CharVocabulary(list(SPECIALS) + CharVocabulary.ranked(counts, size - FIRST_CHAR_ID))

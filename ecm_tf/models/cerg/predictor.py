@@ -28,7 +28,7 @@ from ecm_tf.samplers.beam_search import beam_search
 from ecm_tf.errors import InputError
 
 _BATCH = 64
-# No empty response: _EOS is not allowed as the first character (as ECM's decoder, models/ecm/decoder.py).
+# No empty response: _EOS is not allowed as the first character (as ECM's decoder, models/ecm/generator.py).
 MIN_RESPONSE_LEN = 1
 
 
@@ -38,7 +38,7 @@ class CergPredictor:
     Args:
       model_dir: str, folder written by ecm_tf.models.cerg.trainer.
       settings: dict, its config.json.
-      vocab: char_vocab.CharVocab.
+      vocab: char_vocab.CharVocabulary.
       model: the restored CergModel or Pe2rModel.
       index: retrieval.Bm25Index or None (P&E2R).
       beam_size: int, beam width (CERG paper: 2).
@@ -68,7 +68,7 @@ class CergPredictor:
             settings = config.read_saved(model_dir)
         if settings.get("model") not in models.FAMILIES:
             raise InputError(f"{path}: model {settings.get('model')!r} is not a CERG or P&E2R model")
-        vocab = char_vocab.CharVocab.load(model_dir)
+        vocab = char_vocab.CharVocabulary.load(model_dir)
         model = models.build(settings, len(vocab))
         prefix = models.restore(model, model_dir)  # verified whole first (checkpoints.verify)
         print(f"loaded {checkpoints.describe(prefix)}", file=sys.stderr, flush=True)

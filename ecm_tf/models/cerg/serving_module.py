@@ -84,7 +84,7 @@ class BeamSearchModule(tf.Module):
         emotion = saved_models.emotion_ids(self.emotion_table, emotions)  # [B]
         out = self._search(emotion, post)
         ids = out["ids"]  # [B, K, T]
-        # CharVocab.chars: up to the first _EOS, characters and _UNK only.
+        # CharVocabulary.chars: up to the first _EOS, characters and _UNK only.
         before_eos = tf.equal(tf.cumsum(tf.cast(tf.equal(ids, char_vocab.EOS_ID), tf.int32), axis=-1), 0)
         shown = tf.logical_and(before_eos, tf.logical_or(ids >= char_vocab.FIRST_CHAR_ID,
                                                          tf.equal(ids, char_vocab.UNK_ID)))

@@ -41,7 +41,7 @@ def response_loss(logits, target):
 
 def _vocabulary(cfg, pairs, resume):
     if resume:
-        return char_vocab.CharVocab.load(cfg.model_dir)
+        return char_vocab.CharVocabulary.load(cfg.model_dir)
     return char_vocab.build((chars for p, r, _ in pairs for chars in (p, r)), cfg.vocab_size)  # saved by the chief
 
 
@@ -60,7 +60,7 @@ class CergTask(loop.Task):
       vocab_size: int.
       pairs: (post chars, response chars, emotion) training pairs (None: no input, e.g. a bench).
       dev_arrays: optional arrays of the dev pairs (data.to_arrays).
-      vocab: the CharVocab of `pairs`.
+      vocab: the CharVocabulary of `pairs`.
       quiet: no progress lines.
     """
 

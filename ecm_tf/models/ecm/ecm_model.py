@@ -10,7 +10,7 @@ from keras import ops
 from ecm_tf import emotions
 from ecm_tf.data.vocab import GO_ID
 from ecm_tf.errors import InputError
-from ecm_tf.layers.ecm_decoder_cell import ECMDecoderCell
+from ecm_tf.layers.ecm_cell import ECMCell
 from ecm_tf.layers.encoder import GRUEncoder
 from ecm_tf.layers.external_memory_output import ExternalMemoryOutput
 from ecm_tf.layers.precision import STATE_DTYPE
@@ -24,21 +24,25 @@ POST_EMBEDDING_INITS = {
 }
 
 
+RECURRENCE = "scan"
+
+
 class ECMModel(keras.Model):
     """Emotional Chatting Machine (Zhou et al., AAAI 2018) and its Table 4 ablations.
 
     Seq2Seq = no switch on; Emb = use_emb; ECM = all three. Encoder: GRU stack over the post;
-    decoder: ECMDecoderCell (attention with input feeding, Emb, internal memory) and
+    decoder: ECMCell (a Keras RNN cell: attention with input feeding, Emb, internal memory) and
     ExternalMemoryOutput (Eq. 11-14).
 
     Decoding API (used by the beam search, all tensors with leading dim B):
       encoded = model.encode(post, post_len)          # dict: values, keys, mask, final
-      state = model.initial_state(encoded, emotion)   # dict: h, context[, imemory]
+      state = model.initial_state(encoded, emotion)   # the cell's state [B, S]
       step = model.step_fn(encoded, emotion)          # closes over memory, emotion vector, mask row
       log_probs, state = step(prev_ids, state)        # [B, V], the samplers' contract
       log_probs, state = model.step(prev_ids, state, encoded, emotion)  # the same, one call
     Teacher forcing: `model(batch, training)` -> dict with target_log_probs [B, T],
-    selector_logits [B, T] or None, imemory [B, T, H] (M after each step) or None.
+    selector_logits [B, T] or None, imemory [B, T, H] (M after each step) or None; the cell runs
+    inside keras.layers.RNN.
 
     Args:
       post_vocab_size: int, encoder vocabulary size.
@@ -73,14 +77,29 @@ class ECMModel(keras.Model):
         if cfg.use_emb:
             self.emotion_embedding = keras.layers.Embedding(
                 emotions.NUM_EMOTIONS, cfg.emotion_dim, name="emotion_embedding")
-        self.cell = ECMDecoderCell(
-            cfg.hidden, cfg.num_layers, emotions.NUM_EMOTIONS, cfg.use_emb, cfg.use_imemory,
-            cfg.read_gate_inputs, cfg.write_gate_inputs, cfg.imemory_layers, cfg.gate_bias_init,
-            cfg.attention_mask_pad, gru_gate_bias=1.0 if cfg.gru_cell == "code" else 0.0,
-            attention_query_bias=cfg.attention_query_bias, imemory_gate_bias=cfg.imemory_gate_bias,
+        self.cell = ECMCell(
+            units=cfg.hidden, num_layers=cfg.num_layers, num_emotions=emotions.NUM_EMOTIONS, memory_dim=cfg.hidden,
+            use_emb=cfg.use_emb, emotion_dim=cfg.emotion_dim, use_imemory=cfg.use_imemory,
+            read_gate_inputs=cfg.read_gate_inputs, write_gate_inputs=cfg.write_gate_inputs,
+            imemory_layers=cfg.imemory_layers, gate_bias_init=cfg.gate_bias_init,
+            imemory_gate_bias=cfg.imemory_gate_bias, attention_mask_pad=cfg.attention_mask_pad,
+            attention_query_bias=cfg.attention_query_bias, gru_gate_bias=1.0 if cfg.gru_cell == "code" else 0.0,
             output_features=cfg.output_features, name="decoder")
+        # The recurrence of teacher forcing; float32 as the cell (its outputs and states stay float32).
+        self.decoder_rnn = keras.layers.RNN(self.cell, return_sequences=True, dtype=STATE_DTYPE, name="decoder_rnn")
         self.output_layer = ExternalMemoryOutput(
             response_vocab_size, cfg.use_ememory, selector_bias=cfg.selector_input == "output", name="output")
+
+    def build(self, batch_shape=None):
+        """Every variable (no batch needed): the embeddings, the encoder, the cell and the output layer."""
+        cfg, e, h = self.settings, self.settings.embed_dim, self.settings.hidden
+        self.post_embedding.build((None, None))
+        self.response_embedding.build((None, None))
+        self.encoder.build((None, None, e))
+        if cfg.use_emb:
+            self.emotion_embedding.build((None,))
+        self.cell.build((None, e))
+        self.output_layer.build((None, h), (None, h))
 
     def get_config(self):
         return {"name": self.name, "post_vocab_size": self.post_vocab_size,
@@ -109,8 +128,9 @@ class ECMModel(keras.Model):
         return ops.take(ops.convert_to_tensor(self.ememory_mask), emotion, axis=0)  # [B, V]
 
     def initial_state(self, encoded, emotion):
-        """encoded from `encode`, emotion [B] int -> state dict (leading dim B)."""
-        return self.cell.initial_state(encoded["final"], emotion, self._memory(encoded, emotion))
+        """encoded from `encode`, emotion [B] int -> the cell's state [B, S]; binds the cell's memory."""
+        self.cell.bind(**self._memory(encoded, emotion), emotion=emotion)
+        return self.cell.initial_state(encoded["final"])
 
     def step_fn(self, encoded, emotion):
         """The samplers' step contract: `step(prev_ids [B], state) -> (log_probs [B, V], new state)`.
@@ -123,11 +143,13 @@ class ECMModel(keras.Model):
         parts = self.output_layer.decode_parts(tf.constant(self.ememory_mask > 0), emotion)  # mask rows [B, V]
 
         def step(prev_ids, state):
+            self.cell.bind(**memory)  # this search's memory, whatever was bound since
             x = self.response_embedding(prev_ids)  # [B, E]
-            new_state = self.cell(x, state, memory)
-            output, top = self.cell.output(new_state)  # [B, H] each
-            selector_in = top if self.settings.selector_input == "state" else output
-            log_probs = self.output_layer.decode_log_probs(output, selector_in, parts)  # Eq. 11-14
+            new_state, _ = self.cell(x, state)  # [B, S], the output is the state
+            top, context, _ = self.cell.readout(new_state)  # [B, H], [B, D]
+            features = self.cell.output_features(top, context)  # [B, H]
+            selector_in = top if self.settings.selector_input == "state" else features
+            log_probs = self.output_layer.decode_log_probs(features, selector_in, parts)  # Eq. 11-14
             return log_probs, new_state
 
         return step
@@ -142,16 +164,18 @@ class ECMModel(keras.Model):
         emotion = ops.cast(batch["emotion"], "int32")
         response = ops.cast(batch["response"], "int32")
         encoded = self.encode(batch["post"], batch["post_len"])
-        state = self.initial_state(encoded, emotion)
-        memory = self._memory(encoded, emotion)
+        state = self.initial_state(encoded, emotion)  # binds the cell's memory
         go = ops.full_like(response[:, :1], GO_ID)
         dec_in = self.response_embedding(ops.concatenate([go, response[:, :-1]], axis=1))  # [B, T, E]
-        states = tf.scan(lambda carry, x: self.cell(x, carry, memory), tf.transpose(dec_in, [1, 0, 2]),
-                         initializer=state)  # each [T, B, ...]
-        outputs, tops = (tf.transpose(v, [1, 0, 2]) for v in self.cell.output(states))  # [B, T, H] each
-        selector_in = tops if self.settings.selector_input == "state" else outputs
+        if RECURRENCE == "rnn":
+            outputs = self.decoder_rnn(dec_in, initial_state=state)  # [B, T, state_size]
+        else:
+            outputs = tf.transpose(tf.scan(lambda carry, x: self.cell(x, carry)[0], tf.transpose(dec_in, [1, 0, 2]),
+                                           initializer=state), [1, 0, 2])  # [B, T, state_size]
+        top, context, imemory = self.cell.readout(outputs)  # [B, T, H], [B, T, D], [B, T, H] or None
+        features = self.cell.output_features(top, context)  # [B, T, H]
+        selector_in = top if self.settings.selector_input == "state" else features
         target_lp, sel = self.output_layer(
-            outputs, selector_in, self._emotion_mask(emotion)[:, None, :], targets=response)
-        imemory = tf.transpose(states["imemory"], [1, 0, 2]) if self.settings.use_imemory else None  # [B, T, H]
+            features, selector_in, self._emotion_mask(emotion)[:, None, :], targets=response)
         return {"target_log_probs": target_lp, "selector_logits": sel, "imemory": imemory}
 

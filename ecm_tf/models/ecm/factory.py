@@ -28,7 +28,7 @@ def create(cfg, post_vocab_size, response_vocab_size, ememory_mask, jit_compile=
         model = ECMModel(post_vocab_size, response_vocab_size, ememory_mask, EcmSettings.from_values(cfg),
                          encoder_cudnn=False if jit_compile else "auto")
     model.data_dir = cfg.data_dir  # the prep folder behind the vocabularies (restore checks its fingerprint)
-    model(dummy_batch(), training=False)
+    model.build()
     return model
 
 

@@ -8,7 +8,7 @@ from ecm_tf import emotions
 from ecm_tf.data import vocab as vocab_lib
 from ecm_tf.models import family
 from ecm_tf.models.ecm import checkpoint_io
-from ecm_tf.models.ecm.decoder import MIN_RESPONSE_LEN, Decoder, post_tokens
+from ecm_tf.models.ecm.generator import MIN_RESPONSE_LEN, ResponseGenerator, post_tokens
 from ecm_tf.models.ecm.settings import EcmSettings
 
 
@@ -20,18 +20,18 @@ class EcmPredictor(family.Predictor):
     top_k candidates, best first}.
     """
 
-    def __init__(self, fam, decoder):
+    def __init__(self, fam, generator):
         self.family = fam
-        self.decoder = decoder
-        self.settings = decoder.cfg
-        self.data_dir = decoder.cfg.data_dir
-        self.search = f"{decoder.cfg.decoder} {decoder.beam}"
-        if decoder.cfg.min_decode_len != MIN_RESPONSE_LEN:
-            self.search += f", min length {decoder.cfg.min_decode_len}"
+        self.generator = generator
+        self.settings = generator.cfg
+        self.data_dir = generator.cfg.data_dir
+        self.search = f"{generator.cfg.decoder} {generator.beam}"
+        if generator.cfg.min_decode_len != MIN_RESPONSE_LEN:
+            self.search += f", min length {generator.cfg.min_decode_len}"
 
     def predict(self, posts, emotion_ids, progress=None):
         jobs = list(enumerate(emotion_ids))
-        results = self.decoder.decode_pairs(posts, jobs, progress=progress)
+        results = self.generator.decode_pairs(posts, jobs, progress=progress)
         records = []
         for k, e in jobs:
             cands = results[(k, e)]
@@ -54,7 +54,7 @@ class EcmFamily(family.Family):
         model, model_cfg, prefix = checkpoint_io.load(cfg, model_dir, saved)
         print(f"loaded {checkpoints.describe(prefix)}", file=sys.stderr, flush=True)
         post_vocab, response_vocab = vocab_lib.load_pair(model_cfg.data_dir, flag="--data_dir")
-        return EcmPredictor(self, Decoder(model, model_cfg, post_vocab, response_vocab))
+        return EcmPredictor(self, ResponseGenerator(model, model_cfg, post_vocab, response_vocab))
 
     def train(self, cfg):
         from ecm_tf.models.ecm import trainer
@@ -64,9 +64,10 @@ class EcmFamily(family.Family):
     def export(self, predictor, cfg, export_dir):
         from ecm_tf.models.ecm import serving_module
 
-        decoder = predictor.decoder
-        module = serving_module.ServingModule(decoder.model, decoder.cfg, decoder.post_vocab, decoder.response_vocab,
-                                              auto=serving_module.graph_auto_emotion(decoder.cfg.data_dir))
+        generator = predictor.generator
+        module = serving_module.ServingModule(
+            generator.model, generator.cfg, generator.post_vocab, generator.response_vocab,
+            auto=serving_module.graph_auto_emotion(generator.cfg.data_dir))
         search = f"beam {module.beam}, top {module.top_k}"
         if module.min_decode_len != MIN_RESPONSE_LEN:
             search += f", min length {module.min_decode_len}"
@@ -75,12 +76,12 @@ class EcmFamily(family.Family):
     def perplexities(self, predictor, split, pairs=None, spread=None):
         from ecm_tf.models.ecm import evaluation
 
-        return evaluation.perplexities(predictor.decoder.model, predictor.settings, predictor.data_dir, split,
+        return evaluation.perplexities(predictor.generator.model, predictor.settings, predictor.data_dir, split,
                                        pairs, spread)
 
 
-def load_decoder(cfg, model_dir=None):
-    """(Decoder, model Config) of an ECM-family folder (for library use, tests and benchmarks)."""
+def load_generator(cfg, model_dir=None):
+    """(ResponseGenerator, model Config) of an ECM-family folder (for library use, tests and benchmarks)."""
     model_dir = model_dir or cfg.model_dir
     predictor = EcmFamily().load(cfg, model_dir, config.read_saved(model_dir))
-    return predictor.decoder, predictor.settings
+    return predictor.generator, predictor.settings

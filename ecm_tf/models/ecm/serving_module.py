@@ -24,7 +24,7 @@ from ecm_tf import saved_models
 from ecm_tf.classifier.graph_auto_emotion import AUTO_ID, GraphAutoEmotion
 from ecm_tf.data import pipeline
 from ecm_tf.data.vocab import EOS_ID, PAD_ID, UNK_ID
-from ecm_tf.models.ecm.decoder import length_offset, search
+from ecm_tf.models.ecm.generator import SearchSettings, search
 
 
 class ServingModule(tf.Module):
@@ -34,7 +34,7 @@ class ServingModule(tf.Module):
       model: ECMModel with restored weights.
       cfg: model Config (decoder, beam_size, top_k, max_decode_len, min_decode_len, max_post_len,
         bucket_boundaries).
-      post_vocab, response_vocab: ecm_tf.data.vocab.Vocab.
+      post_vocab, response_vocab: ecm_tf.data.vocab.WordVocabulary.
       auto: optional GraphAutoEmotion: accept emotions=["auto"] (the response emotion chosen from
         the post's, as --emotion=auto does with the lexicon classifier).
     """
@@ -43,14 +43,12 @@ class ServingModule(tf.Module):
         super().__init__(name="ecm_serving")
         self.weights = saved_models.model_variables(model)  # plain tf.Variables (see saved_models)
         self._model = saved_models.Untracked(model)
-        self.beam = 1 if cfg.decoder == "greedy" else cfg.beam_size
-        self.top_k = 1 if cfg.decoder == "greedy" else min(cfg.top_k, cfg.beam_size)
-        self.decoder = cfg.decoder
+        search_settings = SearchSettings.of(cfg)  # as ResponseGenerator's
+        self.beam, self.top_k, self.algorithm = search_settings.beam, search_settings.top_k, search_settings.algorithm
         self.max_post_tokens = cfg.max_post_len - 1
-        # As Decoder.max_len: --max_decode_len=N means N response tokens (EOS included), whatever the rule.
-        self.length_offset = length_offset(cfg)
-        self.max_decode_len = cfg.max_decode_len + self.length_offset if cfg.max_decode_len else 0
-        self.min_decode_len = cfg.min_decode_len  # fixed in the graph
+        self.length_offset = search_settings.offset
+        self.max_decode_len = search_settings.fixed_len
+        self.min_decode_len = search_settings.min_len  # fixed in the graph
         self.bounds = tf.constant(pipeline.boundaries(cfg), tf.int32)
         words = post_vocab.word_list
         self.post_table = saved_models.string_table(words, range(len(words)), UNK_ID)
@@ -84,7 +82,7 @@ class ServingModule(tf.Module):
 
     def _decode(self, post, post_len, emotion):
         ids, scores, lengths = search(self._model.obj, post, post_len, emotion, self._max_len(post_len), self.beam,
-                                      self.top_k, self.decoder, self.length_offset, self.min_decode_len)
+                                      self.top_k, self.algorithm, self.length_offset, self.min_decode_len)
         return {"ids": ids, "scores": scores, "lengths": lengths}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="posts"),
@@ -106,7 +104,7 @@ class ServingModule(tf.Module):
         ids = tf.where(tf.equal(ids, UNK_ID), normalised, ids)
         post = ids.to_tensor(default_value=PAD_ID)  # [B, Tp]
         post_len = tf.cast(ids.row_lengths(), tf.int32)  # [B]
-        # Padded to the bucket size of the longest post, as Decoder.decode_ids does (code-mode encoders
+        # Padded to the bucket size of the longest post, as ResponseGenerator.decode_ids does (code-mode encoders
         # read the PAD positions; a request mixing buckets pads all posts to the largest one).
         longest = tf.reduce_max(post_len)
         width = tf.maximum(longest, self._bucket(tf.reshape(longest, [1]))[0])

@@ -24,9 +24,9 @@ class EcmSettings(Settings):
     # Paper (default) vs original-code behaviour; flags/ecm_code.flags turns all of these to the code side.
     read_gate_inputs: str = setting("paper", "paper: [e(y);s;c] (Eq. 6); code: [e(y);c;v_e;s1;s2].",
                                     choices=("paper", "code"), variables=True)
-    write_gate_inputs: str = setting("paper", "paper: top-layer s_t (Eq. 7); code: [s1;s2].", choices=("paper", "code"),
-                                     variables=True)
-    imemory_layers: str = setting("all", "Decoder layers that receive M_r (code: first).", choices=("all", "first"),
+    write_gate_inputs: str = setting("paper", "paper: top-layer s_t (Eq. 7); code: [s1;s2].",
+                                     choices=("paper", "code"), variables=True)
+    imemory_layers: str = setting("all", "ResponseGenerator layers that receive M_r (code: first).", choices=("all", "first"),
                                   variables=True)
     gate_bias_init: float = setting(0.0, "Initial bias of the read/write gates (code: 1.0).")
     selector_input: str = setting(

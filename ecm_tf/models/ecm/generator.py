@@ -1,7 +1,8 @@
 """Response generation with a trained model: the graph search (shared with the SavedModel) and a
-Python-side `Decoder` that handles text, emotion names, length limits and batching.
+Python-side `ResponseGenerator` that handles text, emotion names, length limits and batching.
 """
 
+import dataclasses
 import sys
 
 import numpy as np
@@ -31,6 +32,30 @@ def length_offset(cfg):
     return 1 if cfg.bucket_lengths == "original" else 0
 
 
+@dataclasses.dataclass(frozen=True)
+class SearchSettings:
+    """The search of a decoding Config, as ResponseGenerator and the SavedModel run it.
+
+    algorithm: --decoder ("beam" or "greedy"); beam: its width (1 for greedy); top_k: responses kept
+    (<= beam); offset: length_offset; fixed_len: --max_decode_len as a decoder size (N tokens, EOS
+    included, whatever the --bucket_lengths rule), 0 = the post's bucket size; min_len: --min_decode_len.
+    """
+
+    algorithm: str
+    beam: int
+    top_k: int
+    offset: int
+    fixed_len: int
+    min_len: int
+
+    @classmethod
+    def of(cls, cfg):
+        greedy = cfg.decoder == "greedy"
+        offset = length_offset(cfg)
+        return cls(cfg.decoder, 1 if greedy else cfg.beam_size, 1 if greedy else min(cfg.top_k, cfg.beam_size), offset,
+                   cfg.max_decode_len + offset if cfg.max_decode_len else 0, cfg.min_decode_len)
+
+
 def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="beam", offset=0,
            min_len=MIN_RESPONSE_LEN):
     """Graph-mode decoding of a batch (usable inside tf.function and a SavedModel).
@@ -38,7 +63,7 @@ def search(model, post, post_len, emotion, max_len, beam_size, top_k, decoder="b
     Args:
       model: ECMModel (encode / initial_state / step).
       post: int32 [B, Tp] post ids; post_len: int32 [B]; emotion: int32 [B].
-      max_len: int32 scalar or [B], the decoder size: the post's bucket size D (Decoder.max_len).
+      max_len: int32 scalar or [B], the decoder size: the post's bucket size D (ResponseGenerator.max_len).
         Responses have at most D - offset tokens, EOS included (D - 1 by
         default, as the original).
       beam_size: int, static beam width; top_k: int <= beam_size.
@@ -87,14 +112,14 @@ def post_tokens(post, cfg, where):
     return tokens
 
 
-class Decoder:
+class ResponseGenerator:
     """Decodes text posts for given emotions with a restored model.
 
     Args:
       model: ECMModel with restored weights.
       cfg: Config (decoder, beam_size, top_k, max_decode_len, min_decode_len, max_post_len,
         bucket_boundaries, max_response_len, token_level).
-      post_vocab, response_vocab: ecm_tf.data.vocab.Vocab of the model's prep folder.
+      post_vocab, response_vocab: ecm_tf.data.vocab.WordVocabulary of the model's prep folder.
     """
 
     def __init__(self, model, cfg, post_vocab, response_vocab):
@@ -102,22 +127,19 @@ class Decoder:
         self.cfg = cfg
         self.post_vocab = post_vocab
         self.response_vocab = response_vocab
-        self.beam = 1 if cfg.decoder == "greedy" else cfg.beam_size
-        self.top_k = 1 if cfg.decoder == "greedy" else min(cfg.top_k, cfg.beam_size)
+        self.search_settings = s = SearchSettings.of(cfg)
+        self.beam, self.top_k = s.beam, s.top_k
         self.bounds = pipeline.boundaries(cfg)
         spec = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
                 tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)]
         self._search = tf.function(
-            lambda p, l, e, m: search(model, p, l, e, m, self.beam, self.top_k, cfg.decoder, length_offset(cfg),
-                                      cfg.min_decode_len),
+            lambda p, l, e, m: search(model, p, l, e, m, s.beam, s.top_k, s.algorithm, s.offset, s.min_len),
             input_signature=spec)
 
     def max_len(self, num_tokens):
         """The decoder size for a post of `num_tokens` (see `search`): its bucket size, or
         --max_decode_len (then exactly that many response tokens at most, EOS included)."""
-        if self.cfg.max_decode_len:
-            return self.cfg.max_decode_len + length_offset(self.cfg)
-        return bucket_length(num_tokens, self.bounds)
+        return self.search_settings.fixed_len or bucket_length(num_tokens, self.bounds)
 
     def width(self, num_tokens):
         """Columns a post of `num_tokens` is padded to: its bucket size (the post's own length past the last)."""

@@ -27,9 +27,8 @@ class GRUEncoder(keras.layers.Layer):
       - "code": TF 0.12 GRUCell semantics: reset applied before the matmul (reset_after=False)
         and reset/update gate biases initialised to 1.0 (rnn_cell.py:193-199).
 
-    On a GPU, Keras runs a "paper" GRU (tanh/sigmoid, reset after, right-padded mask) as one cuDNN
-    kernel; cuDNN has no XLA kernel, so a model trained inside an XLA-compiled step is built with
-    `use_cudnn=False` (the same weights run either way: Keras converts them to cuDNN's layout).
+    On a GPU, Keras runs a "paper" GRU (tanh/sigmoid, reset after, no mask) as one cuDNN kernel;
+    cuDNN has no XLA kernel, so a model trained inside an XLA-compiled step is built with `use_cudnn=False` (the same weights run either way: Keras converts them to cuDNN's layout).
 
     Args:
       units: int, GRU size H.
@@ -75,17 +74,34 @@ class GRUEncoder(keras.layers.Layer):
 
     def call(self, embedded, lengths):
         """embedded [B, T, E] (right-padded), lengths [B] -> (outputs [B, T, H], final states [B, L, H])."""
-        mask = None
         if self.input_mode == "code":
-            embedded = tf.reverse(embedded, axis=[1])  # [B, T, E]: PAD ... x_L .. x_1
-        else:
-            if self.input_mode == "reversed":
-                embedded = tf.reverse_sequence(embedded, lengths, seq_axis=1, batch_axis=0)
-            mask = ops.arange(ops.shape(embedded)[1])[None, :] < lengths[:, None]  # [B, T]
-        x = embedded
+            x = tf.reverse(embedded, axis=[1])  # [B, T, E]: PAD ... x_L .. x_1
+            finals = []
+            for rnn in self.rnns:
+                x, h = rnn(x)  # [B, T, H], [B, H]
+                finals.append(h)
+            return x, ops.stack(finals, axis=1)
+        if self.input_mode == "reversed":
+            embedded = tf.reverse_sequence(embedded, lengths, seq_axis=1, batch_axis=0)
+        return self._run_right_padded(embedded, lengths)
+
+    def _run_right_padded(self, x, lengths):
+        """The stack over right-padded x [B, T, E] as a masked Keras GRU runs it, without the mask.
+
+        A unidirectional GRU's outputs before a row's length do not depend on what follows, so the
+        stack runs unmasked and each layer's final state is its output at the last real token (0
+        for an empty row, the initial state); past the length the outputs repeat that state, as a
+        masked Keras GRU returns them. Bit for bit the masked result, but no bool mask reaches
+        Keras: its RNN transposes one, and oneDNN logs an E0000 line for a DT_BOOL transpose.
+        """
+        real = (ops.arange(ops.shape(x)[1])[None, :] < lengths[:, None])[:, :, None]  # [B, T, 1] bool
+        last = tf.maximum(lengths - 1, 0)  # [B]
         finals = []
         for rnn in self.rnns:
-            x, h = rnn(x, mask=mask)  # [B, T, H], [B, H]
+            x, _ = rnn(x)  # [B, T, H]
+            h = tf.gather(x, last, axis=1, batch_dims=1)  # [B, H]
+            h = tf.where((lengths > 0)[:, None], h, tf.zeros_like(h))
+            x = tf.where(real, x, h[:, None, :])  # [B, T, H]: the final state past the length
             finals.append(h)
         return x, ops.stack(finals, axis=1)
 

@@ -3,8 +3,10 @@
     python -m bench.bench_train [--steps 3] [--configs paper,small] [--models seq2seq,ecm,cerg] [--jit on,off]
                                 [--precision float32,mixed_bfloat16] [--batch_sizes 128,512,2048] [--rounds 1]
                                 [--device auto|cpu|gpu|/GPU:1] [--timeout 0] [--cerg_steps N] [--cerg_paper_batch 128]
+                                [--recurrence scan,rnn]
 
-A setting is one (config, model, batch size, precision, jit) combination. Each runs in a child process
+A setting is one (config, model, batch size, precision, jit, recurrence) combination; --recurrence
+picks what runs ECM's decoder cell in training, tf.scan (the default) or keras.layers.RNN (ECMModel). Each runs in a child process
 of its own under `tf.device(--device)`, so that one failing setting (out of memory, a kernel missing
 on the device, a crash) becomes one line of the table and one JSON line with its error, and the
 others still run. With --rounds N every setting runs once per round, the settings in turn, so that
@@ -133,7 +135,7 @@ def timed_steps(step, batch, steps, loss_of):
     return time.perf_counter() - t, first
 
 
-def measure(c, model_name, jit, steps, precision="float32"):
+def measure(c, model_name, jit, steps, precision="float32", recurrence="scan"):
     """(pairs/s, first step s) of Seq2Seq or ECM training at sizes `c` in `precision` (--precision)."""
     emb, imem, emem = MODELS[model_name]
     cfg = ecm_flags.defaults().replace(
@@ -143,7 +145,8 @@ def measure(c, model_name, jit, steps, precision="float32"):
     rng = np.random.default_rng(1)
     mask = (rng.random((6, c["vocab_size"])) < 0.01).astype(np.uint8)
     mask[:, :4] = 0
-    trainer = Trainer(cfg, model_fn=lambda: factory.create(cfg, c["vocab_size"], c["vocab_size"], mask, jit))
+    trainer = Trainer(cfg, model_fn=lambda: factory.create(cfg, c["vocab_size"], c["vocab_size"], mask, jit,
+                                                           recurrence=recurrence))
     batch = {k: tf.constant(v) for k, v in synthetic_batch(c).items()}
     seconds, first = timed_steps(trainer.train_step, batch, steps, lambda out: out["loss"])
     return c["batch_size"] * steps / seconds, first
@@ -202,7 +205,8 @@ def run_one(spec):
             if spec["model"] == "cerg":
                 pairs, first = measure_cerg(spec["sizes"], spec["jit"], spec["steps"])
             else:
-                pairs, first = measure(spec["sizes"], spec["model"], spec["jit"], spec["steps"], spec["precision"])
+                pairs, first = measure(spec["sizes"], spec["model"], spec["jit"], spec["steps"], spec["precision"],
+                                       spec.get("recurrence", "scan"))
         return {"pairs": pairs, "first": first}
     except Exception as e:  # noqa: BLE001  (the parent reports it as the setting's line)
         first_line = (str(e).strip().splitlines() or [""])[0]
@@ -247,18 +251,24 @@ def settings_of(args):
                         print(f"note: CERG trains in float32 only; {cname} cerg batch {batch} {precision} skipped")
                         continue
                     for jit in args.jit.split(","):
-                        out.append(dict(config=cname, model=mname, precision=precision, jit=jit, sizes=sizes,
-                                        flops=flops, target_len=target_len))
+                        for recurrence in (args.recurrence.split(",") if mname != "cerg" else ["scan"]):
+                            out.append(dict(config=cname, model=mname, precision=precision, jit=jit, sizes=sizes,
+                                            flops=flops, target_len=target_len, recurrence=recurrence))
     return out
 
 
+def _recurrence(s):
+    """' recurrence=rnn' for the keras.layers.RNN setting; the default (tf.scan) is not named."""
+    return f" recurrence={s['recurrence']}" if s.get("recurrence", "scan") != "scan" else ""
+
+
 def label(s):
-    return f"{s['config']} {s['model']} batch {s['sizes']['batch_size']} {s['precision']} jit={s['jit']}"
+    return f"{s['config']} {s['model']} batch {s['sizes']['batch_size']} {s['precision']} jit={s['jit']}" + _recurrence(s)
 
 
 def settings_text(s, device):
     return " ".join(f"{k}={v}" for k, v in s["sizes"].items()) + f" precision={s['precision']} jit={s['jit']} " \
-        f"device={device}"
+        f"device={device}" + _recurrence(s)
 
 
 def speedups(settings, medians):
@@ -267,7 +277,7 @@ def speedups(settings, medians):
     best = {}
     for i, s in enumerate(settings):
         if i in medians:
-            key = (s["config"], s["model"], s["sizes"]["batch_size"], s["precision"])
+            key = (s["config"], s["model"], s["sizes"]["batch_size"], s["precision"])  # fastest jit and recurrence
             if key not in best or medians[i] > medians[best[key]]:
                 best[key] = i
     out = []
@@ -292,13 +302,15 @@ def main(argv=None):
     parser.add_argument("--device", default="auto",
                         help="cpu, gpu (the first GPU), /GPU:<n>, or auto: the first GPU when TensorFlow sees one")
     parser.add_argument("--timeout", type=int, default=0, help="seconds one setting may take (0: no limit)")
+    parser.add_argument("--recurrence", default="scan", help="comma-separated: scan, rnn (ECM's decoder in training)")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # one setting, run by the parent (JSON)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(run_one(json.loads(args.child))), flush=True)
         return 0
     for name, values, allowed in (("configs", args.configs, CONFIGS), ("models", args.models, MODELS),
-                                  ("jit", args.jit, ("on", "off")), ("precision", args.precision, PRECISIONS)):
+                                  ("jit", args.jit, ("on", "off")), ("precision", args.precision, PRECISIONS),
+                                  ("recurrence", args.recurrence, ("scan", "rnn"))):
         unknown = [v for v in values.split(",") if v not in allowed]
         if unknown:
             parser.error(f"--{name}: unknown {', '.join(unknown)} (one of {', '.join(allowed)})")
@@ -327,7 +339,7 @@ def main(argv=None):
                 continue
             steps = args.cerg_steps or args.steps if s["model"] == "cerg" else args.steps
             spec = dict(sizes=s["sizes"], model=s["model"], precision=s["precision"], jit=s["jit"] == "on",
-                        steps=steps, device=device)
+                        steps=steps, device=device, recurrence=s["recurrence"])
             out = run_child(spec, args.timeout)
             common_fields = dict(settings=settings_text(s, device), precision=s["precision"],
                                  gflop_per_pair=round(s["flops"] / 1e9, 4))

@@ -1,5 +1,8 @@
 """ECM decoder layers against hand computations in numpy (Eq. 5-10, attention, GRU)."""
 
+import os
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -239,3 +242,23 @@ def test_get_config_round_trip(layer):
 def test_cell_arguments_are_keyword_only():
     with pytest.raises(TypeError):
         ECMCell(4, 2)
+
+
+def test_the_readme_block_runs_the_cell_in_plain_keras():
+    """The README's three lines, as written, with inputs of the shapes its names stand for."""
+    readme = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md"),
+                  encoding="utf-8").read()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    block = [b for b in blocks if "ECMCell(" in b]
+    assert len(block) == 1, "the README shows ECMCell in one python block"
+    b, tp, t, e = 2, 3, 4, 7
+    names = dict(keras=keras, ECMCell=ECMCell, encoder_outputs=rand(b, tp, 256),
+                 post_mask=np.array([[1, 1, 0], [1, 1, 1]], np.float32), emotion=np.array([1, 4]),
+                 emotion_vectors=rand(b, 100), response_embeddings=rand(b, t, e))
+    exec(block[0], names)  # noqa: S102  (the README's own code)
+    cell, outputs = names["cell"], names["outputs"]
+    assert tuple(outputs.shape) == (b, t, cell.state_size) == (b, t, 2 * 256 + 256 + 256)
+    state = cell.get_initial_state(b)
+    for step in range(t):  # the RNN's outputs are the cell's states, step by step
+        state, _ = cell(names["response_embeddings"][:, step], [state])
+    np.testing.assert_allclose(outputs[:, -1], state, rtol=1e-5, atol=1e-6)

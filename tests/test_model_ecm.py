@@ -125,7 +125,7 @@ def test_model_is_built_from_its_settings_and_round_trips_get_config():
     assert saved["hidden"] == cfg.hidden and saved["use_imemory"] is False and saved["selector_input"] == "output"
     assert set(saved) == set(EcmSettings.names()) and "batch_size" not in saved  # no training or CLI settings
     clone = ecm_model.ECMModel.from_config(model.get_config())
-    clone(factory.dummy_batch(), training=False)
+    clone.build()  # every variable, no batch needed
     assert [tuple(v.shape) for v in clone.weights] == [tuple(v.shape) for v in model.weights]
     with pytest.raises(TypeError, match="batch_size"):
         EcmSettings(batch_size=3)
@@ -170,3 +170,22 @@ def test_cell_in_plain_keras_rnn_equals_training_path_and_a_search_step(settings
     np.testing.assert_array_equal(new_state, outputs[:, 0])
     np.testing.assert_allclose(log_probs.numpy()[np.arange(3), b["response"][:, 0]],
                                teacher["target_log_probs"].numpy()[:, 0], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("settings", [{}, CODE], ids=["paper", "code"])
+def test_keras_rnn_recurrence_trains_as_the_scan(settings):
+    """recurrence="rnn" (keras.layers.RNN drives the cell) gives the scan's loss and gradients."""
+    cfg = tiny_cfg(**settings)
+    scan = factory.create(cfg, VP, VR, MASK)
+    rnn = factory.create(cfg, VP, VR, MASK, recurrence="rnn")
+    rnn.set_weights(scan.get_weights())
+    results = []
+    for model in (scan, rnn):
+        with tf.GradientTape() as tape:
+            loss = ecm_loss(model(batch(), training=True), batch(), cfg)["loss"]
+        results.append((float(loss), tape.gradient(loss, model.trainable_variables)))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-6)
+    for g_scan, g_rnn in zip(results[0][1], results[1][1]):
+        np.testing.assert_allclose(tf.convert_to_tensor(g_rnn), tf.convert_to_tensor(g_scan), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="recurrence='loop'"):
+        factory.create(cfg, VP, VR, MASK, recurrence="loop")

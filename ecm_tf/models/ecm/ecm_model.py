@@ -23,8 +23,9 @@ POST_EMBEDDING_INITS = {
     "unit": lambda: keras.initializers.RandomUniform(-math.sqrt(3.0), math.sqrt(3.0)),  # U(-sqrt 3, sqrt 3): variance 1
 }
 
-
-RECURRENCE = "scan"
+# How teacher forcing runs ECMCell over the response: tf.scan (default) or keras.layers.RNN; the same
+# computation (tests/test_model_ecm.py), measured by `python -m bench.bench_train --recurrence scan,rnn`.
+RECURRENCES = ("scan", "rnn")
 
 
 class ECMModel(keras.Model):
@@ -52,10 +53,12 @@ class ECMModel(keras.Model):
       encoder_cudnn: "auto" or False, the encoder GRUs' use_cudnn (False for a model that runs
         inside an XLA-compiled training step: cuDNN has no XLA kernel). Not a setting: the
         weights are the same either way.
+      recurrence: "scan" or "rnn" (RECURRENCES), what runs the cell in teacher forcing. Not a
+        setting either: the same weights and values.
     """
 
     def __init__(self, post_vocab_size, response_vocab_size, ememory_mask, settings=EcmSettings(), *,
-                 name="ecm_model", encoder_cudnn="auto"):
+                 name="ecm_model", encoder_cudnn="auto", recurrence="scan"):
         # The model itself computes in float32 whatever the global policy (layers/precision.py): it
         # only routes tensors, and its sublayers take the policy it was built under.
         super().__init__(name=name, dtype=STATE_DTYPE)
@@ -67,6 +70,9 @@ class ECMModel(keras.Model):
             raise InputError(f"external-memory mask has shape {list(mask.shape)}, expected "
                              f"[{emotions.NUM_EMOTIONS}, {response_vocab_size}] (response vocabulary size)")
         self.ememory_mask = mask
+        if recurrence not in RECURRENCES:
+            raise ValueError(f"recurrence={recurrence!r}: expected one of {', '.join(RECURRENCES)}")
+        self.recurrence = recurrence
         self.post_embedding = keras.layers.Embedding(
             post_vocab_size, cfg.embed_dim, embeddings_initializer=POST_EMBEDDING_INITS[cfg.post_embedding_init](),
             name="post_embedding")
@@ -104,7 +110,8 @@ class ECMModel(keras.Model):
     def get_config(self):
         return {"name": self.name, "post_vocab_size": self.post_vocab_size,
                 "response_vocab_size": self.response_vocab_size,
-                "ememory_mask": self.ememory_mask.astype(np.uint8).tolist(), "settings": self.settings.to_dict()}
+                "ememory_mask": self.ememory_mask.astype(np.uint8).tolist(), "settings": self.settings.to_dict(),
+                "recurrence": self.recurrence}
 
     @classmethod
     def from_config(cls, config):
@@ -167,7 +174,7 @@ class ECMModel(keras.Model):
         state = self.initial_state(encoded, emotion)  # binds the cell's memory
         go = ops.full_like(response[:, :1], GO_ID)
         dec_in = self.response_embedding(ops.concatenate([go, response[:, :-1]], axis=1))  # [B, T, E]
-        if RECURRENCE == "rnn":
+        if self.recurrence == "rnn":
             outputs = self.decoder_rnn(dec_in, initial_state=state)  # [B, T, state_size]
         else:
             outputs = tf.transpose(tf.scan(lambda carry, x: self.cell(x, carry)[0], tf.transpose(dec_in, [1, 0, 2]),

@@ -1,32 +1,19 @@
 """Building ECM-family models: from a Config and vocabulary sizes (`create`) or from a prep folder (`build_model`)."""
 
-import numpy as np
-
-from ecm_tf import emotions
 from ecm_tf.errors import InputError
 from ecm_tf.layers import precision
 from ecm_tf.models.ecm.ecm_model import ECMModel
 from ecm_tf.models.ecm.settings import EcmSettings
 
 
-def dummy_batch(batch_size=2, length=2):
-    """A tiny batch that builds every variable of a model."""
-    ids = np.full([batch_size, length], 4, np.int32)
-    return {
-        "post": ids, "post_len": np.full([batch_size], length, np.int32), "response": ids,
-        "response_len": np.full([batch_size], length, np.int32),
-        "emotion": np.arange(batch_size, dtype=np.int32) % emotions.NUM_EMOTIONS,
-        "emotion_word": np.zeros([batch_size, length], np.float32),
-    }
-
-
-def create(cfg, post_vocab_size, response_vocab_size, ememory_mask, jit_compile=False):
+def create(cfg, post_vocab_size, response_vocab_size, ememory_mask, jit_compile=False, recurrence="scan"):
     """An ECMModel of the EcmSettings of `cfg` with all variables built (eagerly, so none is created
     inside a loop later), its layers under the dtype policy of cfg.precision (layers/precision.py).
-    `jit_compile`: the model will run inside an XLA-compiled step, so its encoder never takes the cuDNN path."""
+    `jit_compile`: the model will run inside an XLA-compiled step, so its encoder never takes the cuDNN path;
+    `recurrence`: ECMModel's (tf.scan or keras.layers.RNN in teacher forcing)."""
     with precision.policy(cfg.precision):
         model = ECMModel(post_vocab_size, response_vocab_size, ememory_mask, EcmSettings.from_values(cfg),
-                         encoder_cudnn=False if jit_compile else "auto")
+                         encoder_cudnn=False if jit_compile else "auto", recurrence=recurrence)
     model.data_dir = cfg.data_dir  # the prep folder behind the vocabularies (restore checks its fingerprint)
     model.build()
     return model

@@ -6,7 +6,8 @@
                                 [--recurrence scan,rnn]
 
 A setting is one (config, model, batch size, precision, jit, recurrence) combination; --recurrence
-picks what runs ECM's decoder cell in training, tf.scan (the default) or keras.layers.RNN (ECMModel). Each runs in a child process
+picks what runs ECM's decoder cell in training, tf.scan (the default) or keras.layers.RNN (ECMModel;
+the table's "loop" column). Each runs in a child process
 of its own under `tf.device(--device)`, so that one failing setting (out of memory, a kernel missing
 on the device, a crash) becomes one line of the table and one JSON line with its error, and the
 others still run. With --rounds N every setting runs once per round, the settings in turn, so that
@@ -363,13 +364,13 @@ def main(argv=None):
                 common.append([common.record("train", metric, value, unit, s["config"], s["model"], **common_fields,
                                              **extra) for metric, value, unit in rows], quiet=True)
     medians = {i: statistics.median(v) for i, v in figures.items() if v and i not in errors}
-    header = (f"{'config':<7} {'model':<8} {'batch':>5} {'precision':<14} {'jit':<4} {'pairs/s':>9} {'tokens/s':>9} "
+    header = (f"{'config':<7} {'model':<8} {'batch':>5} {'precision':<14} {'jit':<4} {'loop':<4} {'pairs/s':>9} {'tokens/s':>9} "
               f"{'GFLOP/pair':>10} {'matmul share':>12}  rounds")
     print("\n" + header)
     print("-" * len(header))
     for i, s in enumerate(settings):
         lead = (f"{s['config']:<7} {s['model']:<8} {s['sizes']['batch_size']:>5} {s['precision']:<14} "
-                f"{s['jit']:<4} ")
+                f"{s['jit']:<4} {s['recurrence']:<4} ")
         if i in errors:
             print(lead + f"FAILED: {errors[i]}")
             continue

@@ -42,8 +42,8 @@ class ECMModel(keras.Model):
       log_probs, state = step(prev_ids, state)        # [B, V], the samplers' contract
       log_probs, state = model.step(prev_ids, state, encoded, emotion)  # the same, one call
     Teacher forcing: `model(batch, training)` -> dict with target_log_probs [B, T],
-    selector_logits [B, T] or None, imemory [B, T, H] (M after each step) or None; the cell runs
-    inside keras.layers.RNN.
+    selector_logits [B, T] or None, imemory [B, T, H] (M after each step) or None; tf.scan or
+    keras.layers.RNN runs the cell over the response (`recurrence`).
 
     Args:
       post_vocab_size: int, encoder vocabulary size.
@@ -162,7 +162,7 @@ class ECMModel(keras.Model):
         return step
 
     def step(self, prev_ids, state, encoded, emotion):
-        """prev_ids [B] int, state dict, encoded dict, emotion [B] -> (log_probs [B, V], new state)."""
+        """prev_ids [B] int, state [B, S], encoded dict, emotion [B] -> (log_probs [B, V], new state [B, S])."""
         return self.step_fn(encoded, emotion)(prev_ids, state)
 
     # --- teacher forcing ---------------------------------------------------------------------

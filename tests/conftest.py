@@ -36,51 +36,11 @@ def run_cli(*args, cwd=None, stdin=None, timeout=600):
         capture_output=True, text=True, timeout=timeout, env=env)
 
 
-# Loads a SavedModel in a fresh process twice: as TF Serving does (TF1 loader: restore op + main op,
-# then Session.run of the signature) and with tf.saved_model.load. Prints one JSON line per loader.
-_BOTH_LOADERS = r"""
-import json, sys
-import numpy as np
-import tensorflow as tf
-path, signature, inputs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-def plain(outputs):
-    return {k: np.char.decode(v.astype(bytes), "utf-8").tolist() if v.dtype.kind in "SO" else v.tolist()
-            for k, v in outputs.items()}
-graph = tf.Graph()
-with tf.compat.v1.Session(graph=graph) as session:
-    meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], path)
-    sig = meta.signature_def[signature]
-    names = sorted(sig.outputs)
-    try:
-        values = session.run([sig.outputs[k].name for k in names],
-                             feed_dict={sig.inputs[k].name: v for k, v in inputs.items()})
-        print(json.dumps({"session": plain(dict(zip(names, values)))}, ensure_ascii=False))
-    except tf.errors.OpError as e:
-        print(json.dumps({"session_error": e.message[:2000]}, ensure_ascii=False))
-fn = tf.saved_model.load(path).signatures[signature]
-try:
-    out = fn(**{k: tf.constant(v, dtype=fn.structured_input_signature[1][k].dtype) for k, v in inputs.items()})
-    print(json.dumps({"tf2": plain({k: v.numpy() for k, v in out.items()})}, ensure_ascii=False))
-except (tf.errors.OpError, ValueError) as e:
-    print(json.dumps({"tf2_error": str(e)[:2000]}, ensure_ascii=False))
-"""
-
-
 def load_both_ways(export_dir, signature, inputs, timeout=300):
     """{"session": outputs, "tf2": outputs} (or "<loader>_error": its message) of one request
     to the SavedModel at export_dir, from a fresh process; outputs as lists, strings decoded."""
-    import json
-
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run([sys.executable, "-c", _BOTH_LOADERS, str(export_dir), signature,
-                           json.dumps(inputs, ensure_ascii=False)],
-                          capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = {}
-    for line in proc.stdout.splitlines():
-        if line.startswith("{"):
-            out.update(json.loads(line))
-    return out
+    out = load_both_ways_many(export_dir, signature, [inputs], timeout)[0]
+    return {k: v for k, v in out.items() if k not in ("session_shapes", "tf2_dtypes")}
 
 
 def assert_loaders_agree(both, atol=1e-5):
@@ -97,9 +57,10 @@ def assert_loaders_agree(both, atol=1e-5):
             assert session[k] == tf2[k], k
 
 
-# As _BOTH_LOADERS, for several requests in one process: argv[3] is a JSON list of input dicts (a value
-# {"zeros": shape} is an empty array of that shape); prints one JSON line per request,
-# {"session": ..., "tf2": ...} or the loaders' error messages.
+# Loads a SavedModel in a fresh process twice: as TF Serving does (TF1 loader: restore op + main op,
+# then Session.run of the signature) and with tf.saved_model.load, and runs several requests through
+# both: argv[3] is a JSON list of input dicts (a value {"zeros": shape} is an empty array of that
+# shape); prints one JSON line per request, {"session": ..., "tf2": ...} or the loaders' error messages.
 _BOTH_LOADERS_MANY = r"""
 import json, sys
 import numpy as np

@@ -97,6 +97,8 @@ flags.DEFINE_enum("post_embedding_init", "keras", ["keras", "unit"],
                   "U(-sqrt 3, sqrt 3), variance 1 (the default of TF 1.x's legacy seq2seq EmbeddingWrapper): "
                   "the encoder sees the post's words from the first step, so a briefly trained model "
                   "conditions on the post sooner (flags/quickstart.flags, docs/model.md). Initialisation only.")
+flags.DEFINE_enum("emotion_embedding_init", "keras", ["keras", "unit"],
+                  "Initial emotion embedding (Emb): keras = U(-0.05, 0.05); unit = variance 1, as --post_embedding_init.")
 flags.DEFINE_boolean("attention_mask_pad", True, "Mask PAD encoder positions in attention (code: no mask).")
 flags.DEFINE_float("selector_loss_weight", 1.0, "Weight of the type-selector term.")
 flags.DEFINE_float("imemory_loss_weight", 1.0, "Weight of the internal-memory term.")

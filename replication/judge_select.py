@@ -142,7 +142,7 @@ def main():
                  key=lambda c: c["dev_macro_f1"])
     out = {"split": {"by": "weibo", "dev": len(dv), "test": len(te), "seed": first["seed"]},
            "candidates": [{k: v for k, v in c.items() if k not in ("dev", "test")}
-                          | {"dev_accuracy": c["dev"]["accuracy"], "test_accuracy": c["test"]["accuracy"],
+                          | {"chosen": c is best, "dev_accuracy": c["dev"]["accuracy"], "test_accuracy": c["test"]["accuracy"],
                              "test_macro_f1": c["test"]["macro_f1"], "test_f1": c["test"]["f1"]} for c in candidates],
            "best_single": single["members"][0]}
     if best is single:

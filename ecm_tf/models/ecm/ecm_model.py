@@ -32,7 +32,7 @@ HPARAMS = {
     "use_ememory": True, "read_gate_inputs": "paper", "write_gate_inputs": "paper", "imemory_layers": "all",
     "gate_bias_init": 0.0, "selector_input": "state", "attention_mask_pad": True, "encoder_input": "paper",
     "gru_cell": "paper", "attention_query_bias": False, "imemory_gate_bias": False, "output_features": "state",
-    "post_embedding_init": "keras",
+    "post_embedding_init": "keras", "emotion_embedding_init": "keras",
 }
 # --post_embedding_init -> the post embedding's initializer (it only sets the starting weights: not a
 # VARIANT_SETTING, a trained folder decodes whatever the flag says).
@@ -104,9 +104,9 @@ class ECMModel(keras.Model):
         if cfg.gate_bias_init != 0.0 and not cfg.imemory_gate_bias and cfg.use_imemory:
             raise InputError(f"--gate_bias_init={cfg.gate_bias_init}: the read/write gates have no bias "
                              f"(paper Eq. 6-7); add --imemory_gate_bias for the original's biased gates")
-        if cfg.post_embedding_init not in POST_EMBEDDING_INITS:
-            raise InputError(f"--post_embedding_init={cfg.post_embedding_init}: expected one of "
-                             f"{', '.join(POST_EMBEDDING_INITS)}")
+        for flag in ("post_embedding_init", "emotion_embedding_init"):
+            if getattr(cfg, flag) not in POST_EMBEDDING_INITS:
+                raise InputError(f"--{flag}={getattr(cfg, flag)}: expected one of {', '.join(POST_EMBEDDING_INITS)}")
         self.post_embedding = keras.layers.Embedding(
             post_vocab_size, cfg.embed_dim, embeddings_initializer=POST_EMBEDDING_INITS[cfg.post_embedding_init](),
             name="post_embedding")
@@ -116,7 +116,8 @@ class ECMModel(keras.Model):
                                   name="encoder")
         if cfg.use_emb:
             self.emotion_embedding = keras.layers.Embedding(
-                emotions.NUM_EMOTIONS, cfg.emotion_dim, name="emotion_embedding")
+                emotions.NUM_EMOTIONS, cfg.emotion_dim,
+                embeddings_initializer=POST_EMBEDDING_INITS[cfg.emotion_embedding_init](), name="emotion_embedding")
         self.cell = ECMDecoderCell(
             cfg.hidden, cfg.num_layers, emotions.NUM_EMOTIONS, cfg.use_emb, cfg.use_imemory,
             cfg.read_gate_inputs, cfg.write_gate_inputs, cfg.imemory_layers, cfg.gate_bias_init,

@@ -133,6 +133,42 @@ def emotion_word_share(run_dir):
     return out
 
 
+def emotion_dependence(run_dir, judge_dir):
+    """{row: {...}} of the share decodes (RUN/share_<row>.jsonl, every post x the 5 emotions): how much
+    of the emotion accuracy the requested emotion explains. `accuracy`: the judge's label equals the
+    requested emotion; `emotion_blind`: the accuracy the same responses would score if each post's
+    five responses were handed out to the five emotions at random (the mean over pairs of requested
+    emotion e and response made for e' of label == e), i.e. what a model ignoring the requested
+    emotion scores with these responses; `responses_per_post`: distinct responses among a post's five."""
+    files = {row: os.path.join(run_dir, f"share_{row}.jsonl") for row in ("emb", "ecm")}
+    files = {k: v for k, v in files.items() if os.path.exists(v)}
+    if not files or not judge_dir or not os.path.isdir(judge_dir):
+        return {}
+    from ecm_tf.classifier.predictor import load_classifier
+
+    judge = load_classifier(judge_dir, "--classifier_dir")
+    out = {}
+    for row, path in files.items():
+        by_post = {}
+        for line in io_utils.read_lines(path):
+            if line.strip():
+                r = json.loads(line)
+                by_post.setdefault(r["post"], {})[r["emotion"]] = r["response"]
+        posts = [p for p, by in by_post.items() if all(e in by for e in EMOTIONS)]
+        texts = [by_post[p][e] for p in posts for e in EMOTIONS]
+        labels = [NAMES6[i] for i in judge.predict(texts)]
+        n = len(EMOTIONS)
+        acc = blind = 0.0
+        for k in range(len(posts)):
+            lab = labels[k * n:(k + 1) * n]
+            acc += sum(lab[i] == EMOTIONS[i] for i in range(n)) / n
+            blind += sum(lab[j] == EMOTIONS[i] for i in range(n) for j in range(n)) / (n * n)
+        m = max(1, len(posts))
+        out[row] = {"posts": len(posts), "accuracy": round(acc / m, 4), "emotion_blind": round(blind / m, 4),
+                    "responses_per_post": round(sum(len({by_post[p][e] for e in EMOTIONS}) for p in posts) / m, 2)}
+    return out
+
+
 def table4_row(ev):
     gen = ev["generation"]["Overall"]
     # eval.json of before the faithfulness settings has only the token-level figure, under "perplexity".
@@ -225,9 +261,10 @@ def markdown(report):
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for name, r in judge["runs"].items():
             b = "**" if name == judge.get("best_by_dev_macro_f1") else ""
+            f3 = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731  (the ensemble has no CPED run)
             lines.append(f"| {r['classifier']} | {r['data']} | {r['train_sentences']} | {r['best_epoch'] or '-'} | {b}{r['dev_macro_f1']:.3f}{b} | "
-                         f"{r['test_accuracy']:.3f} | {b}{r['test_macro_f1']:.3f}{b} | {r['cped_accuracy']:.3f} | "
-                         f"{r['cped_macro_f1']:.3f} | {r['cped_kappa']:.3f} |")
+                         f"{r['test_accuracy']:.3f} | {b}{r['test_macro_f1']:.3f}{b} | {f3(r['cped_accuracy'])} | "
+                         f"{f3(r['cped_macro_f1'])} | {f3(r['cped_kappa'])} |")
     sel = (judge or {}).get("select")
     if sel:
         lines += ["", "### The judge's candidates (NLPCC dev/test split by weibo)", "",
@@ -239,12 +276,19 @@ def markdown(report):
                          f"| {c['dev_macro_f1']:.3f} | {c['dev_select_macro_f1']:.3f} | {c['test_accuracy']:.3f} | {b}{c['test_macro_f1']:.3f}{b} |")
     dec = report.get("decoding") or {}
     if dec:
-        lines += ["", "### Decoding settings and diversity (200 dev posts x 5 emotions, top-1)", "",
+        lines += ["", "### Decoding settings and diversity (the sampled dev posts x 5 emotions, top-1)", "",
                   "| model, decoding | distinct responses | distinct-1 | distinct-2 | mean length | one-token share |",
                   "|---|---|---|---|---|---|"]
         for name, f in dec.items():
             lines.append(f"| {name} | {f['distinct_responses']} / {f['responses']} | {f['distinct1']:.3f} | "
                          f"{f['distinct2']:.3f} | {f['mean_length']:.2f} | {f['one_token_share']:.3f} |")
+    dep = report.get("emotion_dependence") or {}
+    if dep:
+        lines += ["", "### How much the requested emotion changes the response (share decodes)", "",
+                  "| model | posts | emotion accuracy | the same responses, emotion-blind | distinct responses per post (of 5) |",
+                  "|---|---|---|---|---|"]
+        for row, d in dep.items():
+            lines.append(f"| {ROW_NAMES[row]} | {d['posts']} | {d['accuracy']:.3f} | {d['emotion_blind']:.3f} | {d['responses_per_post']:.2f} |")
     sc = report.get("step_curves") or {}
     if sc:
         lines += ["", "### Emotion accuracy and perplexity against fine-tuning steps (smaller post sample)", "",
@@ -370,6 +414,8 @@ def main():
         "curves": all_curves,
         "samples": samples(args.run_dir),
         "decoding": decoding(args.run_dir), "step_curves": step_curves(args.run_dir),
+        "emotion_dependence": emotion_dependence(args.run_dir, os.path.join(
+            args.run_dir, "judge", (judge or {}).get("select", {}).get("judge", "") if judge else "")),
         "machine": f"{common.cpu_name()}, {os.cpu_count()} cores", "date": common.now(),
         "seconds": args.seconds,
     }

@@ -181,7 +181,9 @@ def table4_row(ev):
             "posts": ev["posts"], "responses": gen["responses"], "examples": ev.get("examples")}
 
 
-V2_PERPLEXITY = 290.2  # the lowest dev perplexity (Seq2Seq) of the previous mini replication (290-311)
+# Dev perplexity of each row in the previous mini replication (RESULTS.md, 2026-12-04: 290-312).
+V2_PERPLEXITY = {"seq2seq": 290.2, "emb": 307.4, "ecm": 310.7, "ecm_no_emb": 312.1, "ecm_no_imem": 310.6,
+                 "ecm_no_emem": 307.8}
 
 
 def targets(report):
@@ -201,9 +203,10 @@ def targets(report):
         out["ECM distinct-2 >= 0.02 (beam 20, the original search)"] = {
             "value": d["distinct2"], "threshold": 0.02, "met": d["distinct2"] >= 0.02}
     if t4:
-        worst = max(r["perplexity"] for r in t4.values())
-        out[f"dev perplexity below the previous run's ({V2_PERPLEXITY}-311) for every row"] = {
-            "value": round(worst, 1), "threshold": V2_PERPLEXITY, "met": worst < V2_PERPLEXITY}
+        rows = [r for r in ROWS if r in t4 and r in V2_PERPLEXITY]
+        out["dev perplexity of every row below its previous run's (290-312)"] = {
+            "value": {r: t4[r]["perplexity"] for r in rows}, "threshold": {r: V2_PERPLEXITY[r] for r in rows},
+            "met": all(t4[r]["perplexity"] < V2_PERPLEXITY[r] for r in rows)}
     judge = (report.get("judge") or {}).get("chosen")
     if judge:
         out["judge test macro-F1 >= 0.50 (NLPCC split by weibo)"] = {

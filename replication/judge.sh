@@ -5,7 +5,7 @@
 #
 #   bash replication/judge.sh [OUT_DIR]      # default runs/judge; RUNS="bilstm_gold ..." for a subset
 #
-# Extra sentences join the train split only and are deduplicated against the NLPCC dev and test
+# NLPCC is split 8:1:1 by weibo (whole documents), seeded. Extra sentences join the train split only and are deduplicated against the NLPCC dev and test
 # splits (ecm_tf/classifier/extra_data.py). CPED valid_split utterances may train; CPED test_split
 # is only scored (agreement). A run is skipped when its metrics.json exists.
 set -euo pipefail
@@ -38,3 +38,5 @@ for run in $RUNS; do
     | quiet | tee "$OUT/logs/$run.log"
 done
 "$PY" replication/judge_report.py --run_dir="$OUT" --output="${JUDGE_RESULTS:-$OUT/judge.json}"
+# The judge: the best single network, or an ensemble / calibrated bias if one is better on dev.
+"$PY" replication/judge_select.py --run_dir="$OUT" --output="$OUT/judge_select.json" 2>&1 | quiet

@@ -24,7 +24,7 @@ def main():
         m = io_utils.read_json(path)
         a = m.get("agreement") or {}
         rows[name] = {
-            "classifier": m["classifier"], "data": name.split("_", 1)[1],
+            "classifier": m["classifier"], "data": name.split("_", 1)[-1],
             "train_sentences": m["split"]["train"], "best_epoch": (m.get("history") or {}).get("best_epoch"),
             "dev_accuracy": m["dev"]["accuracy"], "dev_macro_f1": m["dev"]["macro_f1"],
             "test_accuracy": m["test"]["accuracy"], "test_macro_f1": m["test"]["macro_f1"],
@@ -32,7 +32,9 @@ def main():
             "cped_accuracy": a.get("accuracy"), "cped_macro_f1": a.get("macro_f1"), "cped_kappa": a.get("kappa"),
             "cped_emotional_accuracy": a.get("emotional_only_accuracy"), "seconds": m.get("seconds"),
         }
-    best = max((r for r in rows.values() if r["classifier"] != "lexicon"), key=lambda r: r["dev_macro_f1"], default=None)
+    # the best single network; replication/judge_select.py compares it with ensembles and calibrated biases
+    best = max((r for r in rows.values() if r["classifier"] not in ("lexicon", "ensemble")),
+               key=lambda r: r["dev_macro_f1"], default=None)
     out = {"runs": rows, "best_by_dev_macro_f1": next((k for k, v in rows.items() if v is best), None)}
     if args.output:
         io_utils.write_json(args.output, out)

@@ -13,11 +13,11 @@ SENTENCES = [
 
 
 def _xml(path):
-    body = "".join(
-        f'<sentence id="{i}" opinionated="{"N" if e is None else "Y"}"'
-        + ("" if e is None else f' emotion-1-type="{e}"') + f">{s}</sentence>\n"
+    body = "".join(  # one weibo per sentence: the split draws whole weibos
+        f'<weibo id="{i}"><sentence id="1" opinionated="{"N" if e is None else "Y"}"'
+        + ("" if e is None else f' emotion-1-type="{e}"') + f">{s}</sentence></weibo>\n"
         for i, (e, s) in enumerate(SENTENCES, 1))
-    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<TestingData><weibo id="1">\n{body}</weibo></TestingData>\n',
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<TestingData>\n{body}</TestingData>\n',
                     encoding="utf-8")
     return path
 
@@ -28,7 +28,8 @@ def test_train_classify_annotate_interaction_round_trip(tmp_path):
                    f"--model_dir={model_dir}")
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
-    assert metrics["split"] == {"train": 20, "dev": 2, "test": 2, "seed": 1234}
+    assert metrics["split"] == {"train": 20, "dev": 2, "test": 2, "seed": 1234, "by": "weibo",
+                                "weibos": {"train": 20, "dev": 2, "test": 2}}
     assert metrics["test"]["accuracy"] == 1.0  # every sentence holds exactly one lexicon word of its class
     assert "lexicon: test accuracy 1.0000" in proc.stdout
 

@@ -159,3 +159,43 @@ def test_annotate_labels_posts_and_responses_with_the_neural_model(exported):
     out = annotate.annotate(pairs, predictor.load_classifier(str(folder)))
     assert [(p.post_emotion, p.response_emotion) for p in out] == [(E.OTHER, E.SAD), (E.HAPPY, E.DISGUST)]
     assert out[0].post == "明天 去 上班"
+
+
+def _ensemble(tmp_path, member_folder, names, bias):
+    """An ensemble folder (replication/judge_select.py's layout) whose members are copies of one network."""
+    import json
+    import shutil
+
+    folder = tmp_path / "ensemble"
+    for name in names:
+        shutil.copytree(member_folder, folder / "members" / name)
+    (folder / "config.json").write_text(json.dumps({"classifier": "ensemble", "members": names, "class_bias": bias}),
+                                        encoding="utf-8")
+    return folder
+
+
+def test_ensemble_folder_averages_members_and_applies_the_class_bias(exported, tmp_path):
+    import numpy as np
+
+    folder, keras_labels = exported
+    texts = [s for s, _ in SENTENCES]
+    member = predictor.load_classifier(str(folder))
+    plain = predictor.load_classifier(str(_ensemble(tmp_path / "a", folder, ["x", "y"], [0.0] * 6)), "--classifier_dir")
+    assert isinstance(plain, predictor.EnsembleClassifier)
+    assert plain.predict(texts) == keras_labels
+    np.testing.assert_allclose(plain.probabilities(texts), member.probabilities(texts), atol=1e-6)
+    np.testing.assert_allclose(member.probabilities(texts).sum(-1), 1.0, atol=1e-5)
+    sad = predictor.load_classifier(str(_ensemble(tmp_path / "b", folder, ["x"], [0, 0, 40.0, 0, 0, 0])))
+    assert sad.predict(texts) == [E.SAD] * len(texts)
+    assert sad.predict([]) == []
+
+
+def test_ensemble_folder_errors_name_the_folder(exported, tmp_path):
+    folder, _ = exported
+    bad = _ensemble(tmp_path / "a", folder, ["x"], [0.0] * 5)
+    with pytest.raises(InputError, match=r"--classifier_dir=.*ensemble: config.json class_bias must be a list of 6"):
+        predictor.load_classifier(str(bad), "--classifier_dir")
+    missing = _ensemble(tmp_path / "b", folder, ["x"], [0.0] * 6)
+    (missing / "config.json").write_text('{"classifier": "ensemble", "members": ["x", "gone"]}', encoding="utf-8")
+    with pytest.raises(InputError, match=r"gone: no such classifier folder"):
+        predictor.load_classifier(str(missing))

@@ -1,4 +1,8 @@
-"""Classifier data: NLPCC 2013/2014 sentences, tokenisation, the seeded 8:1:1 split, padded batches."""
+"""Classifier data: NLPCC 2013/2014 sentences, tokenisation, the seeded 8:1:1 split by weibo, padded batches.
+
+The train/dev/test split draws whole weibos (the NLPCC XML's documents), never single sentences:
+sentences of one weibo share topic and words, and a split by sentence put sisters of a test sentence
+into training, which made the test estimate optimistic (RESULTS.md: the judge)."""
 
 import numpy as np
 
@@ -15,30 +19,67 @@ def tokenize(text, max_len):
 
 def read_labelled(paths):
     """Every usable (raw_text, emotion_id) of the comma-separated NLPCC XML files, in file order."""
+    return [(text, eid) for text, eid, _ in read_labelled_weibos(paths)]
+
+
+def read_labelled_weibos(paths):
+    """(raw_text, emotion_id, weibo) of every usable sentence of the comma-separated NLPCC XML files,
+    in file order; weibo names the sentence's document (nlpcc_xml.read_nlpcc_weibos)."""
     if isinstance(paths, str):
         paths = [p.strip() for p in paths.split(",") if p.strip()]
     if not paths:
         raise InputError("--input: give the NLPCC emotion XML file(s) to train the classifier on")
     out = []
     for path in paths:
-        out.extend(nlpcc_xml.read_nlpcc_xml(path))
-    if out and len({eid for _, eid in out}) < 2:
+        out.extend(nlpcc_xml.read_nlpcc_weibos(path))
+    if out and len({eid for _, eid, _ in out}) < 2:
         only = emotions.NAMES[out[0][1]]
         raise InputError(f"--input={','.join(paths)}: every sentence is {only} (no emotion-1-type labels of "
                          f"another class): a classifier needs labelled sentences of several emotions")
     return out
 
 
-def split(n, dev_fraction, test_fraction, seed):
-    """Deterministic index split: (train, dev, test) arrays from one seeded permutation."""
+def _check_fractions(dev_fraction, test_fraction):
     if not (0 < dev_fraction < 1 and 0 < test_fraction < 1 and dev_fraction + test_fraction < 1):
         raise InputError(f"--clf_dev_fraction={dev_fraction} --clf_test_fraction={test_fraction}: "
                          "each must be in (0, 1) and their sum below 1")
+
+
+def split(n, dev_fraction, test_fraction, seed):
+    """Deterministic index split by sentence: (train, dev, test) arrays from one seeded permutation.
+    Only for data without documents: NLPCC is split by weibo (split_by_group)."""
+    _check_fractions(dev_fraction, test_fraction)
     order = np.random.RandomState(seed).permutation(n)
     n_test, n_dev = int(round(n * test_fraction)), int(round(n * dev_fraction))
     if n - n_test - n_dev < 1 or n_test < 1 or n_dev < 1:
         raise InputError(f"--input: {n} sentences are too few for a train/dev/test split")
     return np.sort(order[n_test + n_dev:]), np.sort(order[n_test:n_test + n_dev]), np.sort(order[:n_test])
+
+
+def split_by_group(groups, dev_fraction, test_fraction, seed):
+    """Deterministic split of whole groups (weibos): (train, dev, test) sorted index arrays.
+
+    groups[i] names example i's group. The distinct groups (in first-seen order) are put in one seeded
+    order; test takes groups from its front until it holds round(n * test_fraction) examples or more,
+    then dev likewise, and train the rest. No group is in two splits."""
+    _check_fractions(dev_fraction, test_fraction)
+    n = len(groups)
+    members = {}
+    for i, g in enumerate(groups):
+        members.setdefault(g, []).append(i)
+    names = list(members)
+    order = np.random.RandomState(seed).permutation(len(names))
+    want = [int(round(n * test_fraction)), int(round(n * dev_fraction))]
+    parts, cur = [[], [], []], 0  # test, dev, train
+    for j in order:
+        while cur < 2 and len(parts[cur]) >= want[cur]:
+            cur += 1
+        parts[cur].extend(members[names[j]])
+    te, dv, tr = (np.sort(np.asarray(p, dtype=np.int64)) for p in parts)
+    if len(tr) < 1 or len(dv) < 1 or len(te) < 1:
+        raise InputError(f"--input: {n} sentences in {len(names)} weibos are too few for a train/dev/test "
+                         "split by weibo")
+    return tr, dv, te
 
 
 def pad(id_lists):

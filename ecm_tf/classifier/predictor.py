@@ -2,7 +2,10 @@
 
 A lexicon folder (config.json with classifier=lexicon) gives a LexiconClassifier; a neural one
 gives a NeuralClassifier over its SavedModel, after checking that vocab.txt is the vocabulary the
-weights were trained with (size and SHA-256 in config.json and inside the SavedModel).
+weights were trained with (size and SHA-256 in config.json and inside the SavedModel). An ensemble
+folder (classifier=ensemble, written by replication/judge_select.py) gives an EnsembleClassifier:
+the mean of its member networks' probabilities (members/ inside the folder), plus a per-class bias
+on the log of that mean, argmax.
 """
 
 import os
@@ -66,6 +69,55 @@ class NeuralClassifier:
         """Emotion ids for raw or space-segmented sentences."""
         return self.predict_ids([self.vocab.encode(data_lib.tokenize(t, self.max_len)) for t in texts])
 
+    def probabilities(self, texts, batch_size=512):
+        """[N, 6] softmax probabilities for raw or space-segmented sentences (empty ones: Other, 1.0)."""
+        id_lists = [self.vocab.encode(data_lib.tokenize(t, self.max_len)) for t in texts]
+        out = np.zeros((len(id_lists), emotions.NUM_EMOTIONS), dtype=np.float64)
+        out[:, emotions.OTHER] = 1.0
+        keep = [i for i, ids in enumerate(id_lists) if ids]
+        for batch in data_lib.length_batches([len(id_lists[i]) for i in keep], batch_size):
+            rows = [keep[j] for j in batch]
+            out[rows] = self._module.serve(data_lib.pad([id_lists[i] for i in rows]))["probabilities"].numpy()
+        return out
+
+
+class EnsembleClassifier:
+    """Mean of member networks' probabilities, a per-class bias added to its log, argmax.
+
+    config.json: {"classifier": "ensemble", "members": [names of folders under members/],
+    "class_bias": [6 floats, ECM label order]}. One member with a bias is a calibrated network.
+    """
+
+    MEMBERS = "members"
+
+    def __init__(self, model_dir, config, flag="--model_dir"):
+        where = f"{flag}={model_dir}"
+        names = config.get("members")
+        if not isinstance(names, list) or not names:
+            raise InputError(f"{where}: {CONFIG} of an ensemble has no members list")
+        bias = config.get("class_bias", [0.0] * emotions.NUM_EMOTIONS)
+        if not isinstance(bias, list) or len(bias) != emotions.NUM_EMOTIONS:
+            raise InputError(f"{where}: {CONFIG} class_bias must be a list of {emotions.NUM_EMOTIONS} numbers")
+        self.class_bias = np.asarray(bias, dtype=np.float64)
+        self.members = []
+        for name in names:
+            folder = os.path.join(model_dir, self.MEMBERS, str(name))
+            member = load_classifier(folder, flag)
+            if not isinstance(member, NeuralClassifier):
+                raise InputError(f"{where}: member {name} is not a neural classifier")
+            self.members.append(member)
+
+    def probabilities(self, texts):
+        """[N, 6] mean of the members' probabilities (before the class bias)."""
+        return np.mean([m.probabilities(texts) for m in self.members], axis=0)
+
+    def predict(self, texts):
+        """Emotion ids for raw or space-segmented sentences."""
+        if not texts:
+            return []
+        scores = np.log(np.maximum(self.probabilities(texts), 1e-12)) + self.class_bias
+        return np.argmax(scores, axis=-1).tolist()
+
 
 def load_classifier(model_dir, flag="--model_dir"):
     """LexiconClassifier or NeuralClassifier from a --mode=train_classifier folder; errors name `flag`
@@ -81,6 +133,8 @@ def load_classifier(model_dir, flag="--model_dir"):
         return LexiconClassifier()
     if kind in ("rnn", "lstm", "bilstm"):
         return NeuralClassifier(model_dir, config, flag)
+    if kind == "ensemble":
+        return EnsembleClassifier(model_dir, config, flag)
     raise InputError(f"{path}: unknown classifier {kind!r}")
 
 

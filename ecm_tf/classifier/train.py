@@ -1,6 +1,7 @@
 """--mode=train_classifier: trains one classifier of ECM Table 2 and scores it on the held-out test split.
 
-Data: the NLPCC XML files of --input, segmented with jieba, split 8:1:1 (seeded). Neural models are
+Data: the NLPCC XML files of --input, segmented with jieba, split 8:1:1 by weibo (seeded; a weibo's
+sentences stay in one split). Neural models are
 trained with Adam on (optionally class-weighted) cross-entropy; after every epoch the dev split is
 scored and the epoch with the best dev --clf_select metric is kept. model_dir receives config.json,
 metrics.json (dev and test accuracy / macro-F1 / per-class F1 / confusion, majority baseline),
@@ -115,11 +116,13 @@ def run(cfg):
 
 def _train(cfg):
     start = time.time()
-    sentences = data_lib.read_labelled(cfg.input)
+    rows = data_lib.read_labelled_weibos(cfg.input)
+    sentences = [(text, eid) for text, eid, _ in rows]
     _log(f"read {len(sentences)} labelled sentences from {cfg.input}; segmenting")
     tokens = [data_lib.tokenize(text, cfg.clf_max_len) for text, _ in sentences]
     labels = [eid for _, eid in sentences]
-    tr, dv, te = data_lib.split(len(sentences), cfg.clf_dev_fraction, cfg.clf_test_fraction, cfg.seed)
+    weibos = [w for _, _, w in rows]
+    tr, dv, te = data_lib.split_by_group(weibos, cfg.clf_dev_fraction, cfg.clf_test_fraction, cfg.seed)
     pick = lambda idx, xs: [xs[i] for i in idx]  # noqa: E731
     extra_report = None
     if cfg.clf_extra_train:  # silver / CPED sentences join the train split only
@@ -130,7 +133,7 @@ def _train(cfg):
         tr = np.concatenate([tr, np.arange(len(sentences), len(sentences) + len(extra))])
         tokens += [data_lib.tokenize(text, cfg.clf_max_len) for text, _ in extra]
         labels += [eid for _, eid in extra]
-    _log(f"split train/dev/test = {len(tr)}/{len(dv)}/{len(te)}; train labels "
+    _log(f"split by weibo ({len(set(weibos))} weibos) train/dev/test = {len(tr)}/{len(dv)}/{len(te)}; train labels "
          + ", ".join(f"{emotions.NAMES[c]} {n}" for c, n in enumerate(np.bincount(pick(tr, labels), minlength=6))))
     os.makedirs(cfg.model_dir, exist_ok=True)
     extra = {}
@@ -153,7 +156,9 @@ def _train(cfg):
         extra = {"clf_vocab_words": len(vocab), "clf_vocab_sha256": vocab.sha256()}
     report = {
         "classifier": cfg.classifier,
-        "split": {"train": len(tr), "dev": len(dv), "test": len(te), "seed": cfg.seed},
+        "split": {"train": len(tr), "dev": len(dv), "test": len(te), "seed": cfg.seed, "by": "weibo",
+                  "weibos": {"train": len({weibos[i] for i in tr if i < len(weibos)}),
+                             "dev": len({weibos[i] for i in dv}), "test": len({weibos[i] for i in te})}},
         "dev": metrics_lib.evaluate(pick(dv, labels), dev_pred),
         "test": metrics_lib.evaluate(pick(te, labels), test_pred),
         "majority_baseline_test": metrics_lib.majority_baseline(pick(tr, labels), pick(te, labels)),

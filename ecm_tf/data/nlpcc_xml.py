@@ -2,6 +2,7 @@
 
 Each `<sentence>` yields (text, emotion_id) with its `emotion-1-type`; sentences without
 that attribute (or with "none") are Other; fear and surprise sentences are dropped.
+read_nlpcc_weibos also names each sentence's weibo (document), for splits that keep a weibo together.
 """
 
 import xml.etree.ElementTree as ET
@@ -13,11 +14,25 @@ from ecm_tf.errors import InputError
 
 def read_nlpcc_xml(path):
     """Returns a list of (raw_text, emotion_id) for every usable sentence of `path`."""
+    return [(text, eid) for text, eid, _ in read_nlpcc_weibos(path)]
+
+
+def read_nlpcc_weibos(path):
+    """(raw_text, emotion_id, weibo) for every usable sentence of `path`, in file order.
+
+    weibo names the sentence's document: `path#id` from its `<weibo id=...>` (`path#@k` for the k-th
+    weibo when it has no id; `path#~k` for a sentence outside any weibo, its own document). Sentences
+    of one weibo share its topic and words, so a held-out split keeps them together."""
     text = io_utils.read_text(path)
     try:
         root = ET.fromstring(text)
     except ET.ParseError as e:
         raise InputError(f"{path}:{e.position[0]}: malformed XML ({e.msg if hasattr(e, 'msg') else e})") from None
+    weibo_of = {}
+    for w, weibo in enumerate(root.iter("weibo"), 1):
+        wid = (weibo.get("id") or "").strip()
+        for sent in weibo.iter("sentence"):
+            weibo_of[sent] = f"{path}#{wid}" if wid else f"{path}#@{w}"
     out = []
     for k, sent in enumerate(root.iter("sentence"), 1):
         label = (sent.get("emotion-1-type") or "none").strip().lower()
@@ -27,7 +42,7 @@ def read_nlpcc_xml(path):
         text = "".join(sent.itertext()).strip()
         if eid is None or not text:
             continue
-        out.append((text, eid))
+        out.append((text, eid, weibo_of.get(sent, f"{path}#~{k}")))
     if not out:
         raise InputError(f"{path}: no <sentence> elements found")
     return out

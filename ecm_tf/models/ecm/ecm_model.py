@@ -82,7 +82,8 @@ class ECMModel(keras.Model):
                                   name="encoder")
         if cfg.use_emb:
             self.emotion_embedding = keras.layers.Embedding(
-                emotions.NUM_EMOTIONS, cfg.emotion_dim, name="emotion_embedding")
+                emotions.NUM_EMOTIONS, cfg.emotion_dim,
+                embeddings_initializer=POST_EMBEDDING_INITS[cfg.emotion_embedding_init](), name="emotion_embedding")
         self.cell = ECMCell(
             units=cfg.hidden, num_layers=cfg.num_layers, num_emotions=emotions.NUM_EMOTIONS, memory_dim=cfg.hidden,
             use_emb=cfg.use_emb, emotion_dim=cfg.emotion_dim, use_imemory=cfg.use_imemory,

@@ -44,6 +44,9 @@ class EcmSettings(Settings):
         "the encoder sees the post's words from the first step, so a briefly trained model "
         "conditions on the post sooner (flags/quickstart.flags, docs/model.md). Initialisation only.",
         choices=("keras", "unit"), saved=False)
+    emotion_embedding_init: str = setting(
+        "keras", "Initial emotion embedding (Emb): keras = U(-0.05, 0.05); unit = variance 1, as "
+        "--post_embedding_init. Initialisation only.", choices=("keras", "unit"), saved=False)
     attention_mask_pad: bool = setting(True, "Mask PAD encoder positions in attention (code: no mask).")
     selector_loss_weight: float = setting(1.0, "Weight of the type-selector term.", bounds=(0, None))
     imemory_loss_weight: float = setting(1.0, "Weight of the internal-memory term.", bounds=(0, None))

@@ -92,10 +92,11 @@ NUMBER_TOLERANCE = 0.02
 # where two beam candidates nearly tie, a response changes: a generated response is checked for its
 # place (the emotion label, the auto choice, a byte string, a JSON line's "response" fields), not its
 # words (a JSON line's scores within NUMBER_TOLERANCE); the evaluation table's
-# figures, which come from the generated responses, within TABLE_TOLERANCE.
+# figures, which come from the generated responses, within TABLE_TOLERANCE (distinct-2 over 100
+# responses measured 0.113 and 0.135 in two runs of the same code).
 RESPONSE = re.compile(r"^(Like|Sad|Disgust|Angry|Happy|Other)\s+\S.*?(\(auto: .*\))?$")
 JSON_RESPONSE = re.compile(r'("response": ")[^"]*(")')  # a decoded JSON line's responses
-TABLE_TOLERANCE = 0.15
+TABLE_TOLERANCE = 0.25
 
 
 def _same_up_to_numbers(shown, printed):

@@ -207,7 +207,7 @@ def run_one(spec):
                 pairs, first = measure_cerg(spec["sizes"], spec["jit"], spec["steps"])
             else:
                 pairs, first = measure(spec["sizes"], spec["model"], spec["jit"], spec["steps"], spec["precision"],
-                                       spec.get("recurrence", "scan"))
+                                       spec["recurrence"])
         return {"pairs": pairs, "first": first}
     except Exception as e:  # noqa: BLE001  (the parent reports it as the setting's line)
         first_line = (str(e).strip().splitlines() or [""])[0]
@@ -260,7 +260,7 @@ def settings_of(args):
 
 def _recurrence(s):
     """' recurrence=rnn' for the keras.layers.RNN setting; the default (tf.scan) is not named."""
-    return f" recurrence={s['recurrence']}" if s.get("recurrence", "scan") != "scan" else ""
+    return f" recurrence={s['recurrence']}" if s["recurrence"] != "scan" else ""
 
 
 def label(s):

@@ -48,7 +48,7 @@ def test_a_failing_setting_is_one_line_and_the_others_still_run(tmp_path, monkey
 def test_the_child_answers_one_line_also_when_it_fails():
     c = bench_train.CONFIGS["small"]
     out = bench_train.run_child(dict(sizes=c, model="no_such_model", precision="float32", jit=False, steps=1,
-                                     device="/CPU:0"))
+                                     device="/CPU:0", recurrence="scan"))
     assert out == {"error": "KeyError: 'no_such_model'"}
 
 

@@ -7,6 +7,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from ecm_tf.layers.encoder import GRUEncoder
 
@@ -32,8 +33,6 @@ def test_unmasked_stack_equals_the_masked_keras_gru_bit_for_bit(cell, input_mode
     lengths = np.array([5, 3, 1, 0], np.int32)  # full, padded, one token, empty (a zero-length row)
     outputs, finals = encoder(x, lengths)
     if input_mode == "reversed":
-        import tensorflow as tf
-
         x = tf.reverse_sequence(x, lengths, seq_axis=1, batch_axis=0).numpy()
     want_outputs, want_finals = masked_reference(encoder, x, lengths)
     np.testing.assert_array_equal(finals, want_finals)

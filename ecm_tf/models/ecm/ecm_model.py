@@ -93,7 +93,8 @@ class ECMModel(keras.Model):
             attention_query_bias=cfg.attention_query_bias, gru_gate_bias=1.0 if cfg.gru_cell == "code" else 0.0,
             output_features=cfg.output_features, name="decoder")
         # The recurrence of teacher forcing; float32 as the cell (its outputs and states stay float32).
-        self.decoder_rnn = keras.layers.RNN(self.cell, return_sequences=True, dtype=STATE_DTYPE, name="decoder_rnn")
+        self.decoder_rnn = (keras.layers.RNN(self.cell, return_sequences=True, dtype=STATE_DTYPE, name="decoder_rnn")
+                            if recurrence == "rnn" else None)
         self.output_layer = ExternalMemoryOutput(
             response_vocab_size, cfg.use_ememory, selector_bias=cfg.selector_input == "output", name="output")
 

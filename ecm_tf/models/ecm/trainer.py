@@ -18,6 +18,7 @@ from ecm_tf import emotions
 from ecm_tf import schema
 from ecm_tf.data import fingerprint
 from ecm_tf.errors import InputError
+from ecm_tf.models.ecm.checkpoint_io import VOCAB_SIZES
 from ecm_tf.models.ecm.factory import build_model
 from ecm_tf.models.ecm.loss import ecm_loss
 from ecm_tf.models.ecm.settings import EcmSettings
@@ -29,7 +30,6 @@ SCALARS = ("loss", "nll", "selector", "imemory", "ppl", "alpha_mean", "grad_norm
 # Settings that may differ when a training run is resumed (they do not change the model; the data
 # folder's vocabularies must still match the model's fingerprint).
 RESUMABLE = ("data_dir",)
-VOCAB_SIZES = ("post_vocab_size", "response_vocab_size")
 
 
 def write_config(cfg, model, model_dir):
